@@ -1,0 +1,195 @@
+// Isolation forest (Liu, Ting & Zhou 2008) with the paper's and scikit-learn's semantics:
+// each tree is grown on a sub-sample of psi points drawn without replacement; at each node a
+// random feature that is not constant within the node is chosen (a node whose features are all
+// constant becomes a leaf) and split at a value uniform in [min, max); growth stops at
+// ceil(log2 psi) or at one point. Path length h(x) = depth of the leaf + c(leaf size), and
+// s(x) = 2^(-E[h(x)] / c(psi)).
+//
+// Trees are flat arrays of 16-byte nodes: [f64 value][i32 feature][i32 child].
+//   internal node: feature >= 0, value = split value, child = index of the left child; the
+//                  right child is child + 1 (x[feature] <= value goes left, as in scikit-learn).
+//   leaf:          feature = -1, child = leaf size, value = (depth + c(size)) / c(psi_t), the
+//                  leaf's normalised path length precomputed at build time, so scoring is a
+//                  branch-light walk and one add per tree. (psi_t = points the tree was grown
+//                  on; when c(psi_t) = 0, i.e. one point, the value is 1 as in scikit-learn.)
+
+import { allocBytes, freeBytes } from './alloc';
+import { Model, NODE_BYTES } from './model';
+import { rngBelow, rngUniform } from './rng';
+import { avgPathLength, heightLimit } from './pathlen';
+
+// build context (module globals: the recursion stays cheap and allocation-free)
+let bRows: usize = 0; // base of the rows the sample indices refer to
+let bRowBytes: usize = 0;
+let bIdx: usize = 0; // u32 sample indices, partitioned in place
+let bTree: usize = 0; // first node of the tree being built
+let bNext: i32 = 0; // next free node
+let bLimit: i32 = 0;
+let bInvC: f64 = 0; // 1 / c(psi_t), 0 when c(psi_t) = 0
+let bFeat: usize = 0;
+let bDims: i32 = 0;
+let bRng: usize = 0;
+let bMaxDepth: i32 = 0;
+
+@inline function sampleValue(i: i32, f: i32): f64 {
+  return load<f64>(bRows + <usize>load<u32>(bIdx + (<usize>i << 2)) * bRowBytes + (<usize>f << 3));
+}
+
+function makeLeaf(node: i32, size: i32, depth: i32): void {
+  const p = bTree + <usize>node * NODE_BYTES;
+  const v = bInvC > 0 ? (<f64>depth + avgPathLength(size)) * bInvC : 1.0;
+  store<f64>(p, v);
+  store<i32>(p, -1, 8);
+  store<i32>(p, size, 12);
+  if (depth > bMaxDepth) bMaxDepth = depth;
+}
+
+function buildNode(node: i32, lo: i32, hi: i32, depth: i32): void {
+  const size = hi - lo;
+  if (depth >= bLimit || size <= 1) {
+    makeLeaf(node, size, depth);
+    return;
+  }
+  // draw features without replacement until one is not constant in this node
+  let f: i32 = -1;
+  let mn: f64 = 0, mx: f64 = 0;
+  for (let k = 0; k < bDims; k++) {
+    const j = k + <i32>rngBelow(bRng, <u32>(bDims - k));
+    const pk = bFeat + (<usize>k << 2), pj = bFeat + (<usize>j << 2);
+    const cand = load<i32>(pj);
+    store<i32>(pj, load<i32>(pk));
+    store<i32>(pk, cand);
+    mn = sampleValue(lo, cand);
+    mx = mn;
+    for (let i = lo + 1; i < hi; i++) {
+      const x = sampleValue(i, cand);
+      if (x < mn) mn = x;
+      if (x > mx) mx = x;
+    }
+    if (mx > mn) {
+      f = cand;
+      break;
+    }
+  }
+  if (f < 0) {
+    makeLeaf(node, size, depth);
+    return;
+  }
+  let split = mn + rngUniform(bRng) * (mx - mn);
+  if (!(split < mx) || split < mn) split = mn; // rounding up to max (or overflow) would empty the right side
+  // partition: [lo, i) has x <= split, [i, hi) has x > split; both sides non-empty
+  let i = lo, j = hi;
+  while (i < j) {
+    if (sampleValue(i, f) <= split) {
+      i++;
+    } else {
+      j--;
+      const pi = bIdx + (<usize>i << 2), pj = bIdx + (<usize>j << 2);
+      const t = load<u32>(pi);
+      store<u32>(pi, load<u32>(pj));
+      store<u32>(pj, t);
+    }
+  }
+  const left = bNext;
+  bNext += 2;
+  const p = bTree + <usize>node * NODE_BYTES;
+  store<f64>(p, split);
+  store<i32>(p, f, 8);
+  store<i32>(p, left, 12);
+  buildNode(left, lo, i, depth + 1);
+  buildNode(left + 1, i, hi, depth + 1);
+}
+
+/** Grows tree t of m on the first `psi` indices at idx (row indices into rows). */
+export function buildTree(m: Model, t: i32, rows: usize, idx: usize, psi: i32): void {
+  bRows = rows;
+  bRowBytes = <usize>m.dims << 3;
+  bIdx = idx;
+  bTree = m.nodes + <usize>t * <usize>m.stride * NODE_BYTES;
+  bNext = 1;
+  bLimit = heightLimit(psi);
+  const c = avgPathLength(psi);
+  bInvC = c > 0 ? 1.0 / c : 0.0;
+  bFeat = m.feat;
+  bDims = m.dims;
+  bRng = changetype<usize>(m);
+  bMaxDepth = m.maxDepth;
+  buildNode(0, 0, psi, 0);
+  m.maxDepth = bMaxDepth;
+}
+
+/** Partial Fisher-Yates: moves a uniform sample of k of the n indices at idx to its front. */
+export function drawSample(m: Model, idx: usize, n: i32, k: i32): void {
+  const rng = changetype<usize>(m);
+  for (let i = 0; i < k; i++) {
+    const j = i + <i32>rngBelow(rng, <u32>(n - i));
+    const pi = idx + (<usize>i << 2), pj = idx + (<usize>j << 2);
+    const t = load<u32>(pi);
+    store<u32>(pi, load<u32>(pj));
+    store<u32>(pj, t);
+  }
+}
+
+/** Grows every tree of m on n rows at `rows`; returns false when scratch memory is exhausted. */
+export function fitRows(m: Model, rows: usize, n: i32): bool {
+  const idx = allocBytes(<u64>n << 2);
+  if (idx == 0) return false;
+  for (let i = 0; i < n; i++) store<u32>(idx + (<usize>i << 2), <u32>i);
+  const psi = n < m.psi ? n : m.psi;
+  m.maxDepth = 0;
+  // the index array stays a permutation of [0, n) (sampling swaps, partitioning reorders the
+  // sample), so each tree can draw from it without re-initialising it
+  for (let t = 0; t < m.trees; t++) {
+    drawSample(m, idx, n, psi);
+    buildTree(m, t, rows, idx, psi);
+  }
+  freeBytes(idx);
+  m.built = 1;
+  return true;
+}
+
+/** Re-grows tree t from a fresh sub-sample of the window. */
+export function rebuildFromWindow(m: Model, t: i32): void {
+  const n = m.windowCount; // slots [0, n) are filled while the window is not yet full
+  const idx = m.windowIdx;
+  for (let i = 0; i < n; i++) store<u32>(idx + (<usize>i << 2), <u32>i);
+  const psi = n < m.psi ? n : m.psi;
+  drawSample(m, idx, n, psi);
+  buildTree(m, t, m.window, idx, psi);
+}
+
+// rows scored per block: the block's rows stay in cache while every tree walks them
+const BLOCK: i32 = 256;
+
+/** Writes s(x) for n rows at `rows` to out (n f64). The model must be built. */
+export function scoreRows(m: Model, rows: usize, n: i32, out: usize): void {
+  const rowBytes = <usize>m.dims << 3;
+  const treeBytes = <usize>m.stride * NODE_BYTES;
+  const trees = m.trees;
+  const invT = 1.0 / <f64>trees;
+  for (let b = 0; b < n; b += BLOCK) {
+    const e = b + BLOCK < n ? b + BLOCK : n;
+    for (let r = b; r < e; r++) store<f64>(out + (<usize>r << 3), 0.0);
+    let tree = m.nodes;
+    for (let t = 0; t < trees; t++) {
+      let row = rows + <usize>b * rowBytes;
+      for (let r = b; r < e; r++) {
+        let p = tree;
+        let f = load<i32>(p, 8);
+        while (f >= 0) {
+          const go = <i32>(load<f64>(row + (<usize>f << 3)) > load<f64>(p));
+          p = tree + (<usize>(load<i32>(p, 12) + go) << 4);
+          f = load<i32>(p, 8);
+        }
+        const o = out + (<usize>r << 3);
+        store<f64>(o, load<f64>(o) + load<f64>(p));
+        row += rowBytes;
+      }
+      tree += treeBytes;
+    }
+    for (let r = b; r < e; r++) {
+      const o = out + (<usize>r << 3);
+      store<f64>(o, Math.pow(2.0, -load<f64>(o) * invT));
+    }
+  }
+}
