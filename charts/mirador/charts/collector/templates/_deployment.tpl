@@ -1,0 +1,163 @@
+{{- define "collector.deployment" -}}
+{{- $v := .Values -}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "collector.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "collector.labels" . | nindent 4 }}
+spec:
+  {{- if not (and $v.autoscaling $v.autoscaling.enabled) }}
+  replicas: {{ $v.replicaCount }}
+  {{- end }}
+  revisionHistoryLimit: 10
+  selector:
+    matchLabels:
+      {{- include "collector.selectorLabels" . | nindent 6 }}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 1
+      maxUnavailable: 0
+  template:
+    metadata:
+      labels:
+        {{- include "collector.selectorLabels" . | nindent 8 }}
+        app.kubernetes.io/part-of: mirador
+        {{- with $v.podLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      annotations:
+        # A config change (values, or a sibling enabled/disabled) changes this hash and rolls the pods.
+        checksum/config: {{ .config | sha256sum }}
+        {{- with $v.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ include "collector.fullname" . }}
+      automountServiceAccountToken: {{ .rbac }}
+      {{- with $v.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $v.podSecurityContext | nindent 8 }}
+      {{- with $v.priorityClassName }}
+      priorityClassName: {{ . }}
+      {{- end }}
+      terminationGracePeriodSeconds: {{ $v.terminationGracePeriodSeconds }}
+      containers:
+        - name: otelcol
+          image: {{ include "collector.image" . }}
+          imagePullPolicy: {{ $v.image.pullPolicy }}
+          {{- with $v.command }}
+          command:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          args:
+            - --config=/etc/mirador/config/relay.yaml
+            {{- with $v.extraArgs }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          env:
+            - name: MY_POD_IP
+              valueFrom:
+                fieldRef:
+                  apiVersion: v1
+                  fieldPath: status.podIP
+            - name: K8S_POD_NAME
+              valueFrom:
+                fieldRef:
+                  apiVersion: v1
+                  fieldPath: metadata.name
+            {{- with $v.resources.limits }}
+            {{- if .memory }}
+            - name: GOMEMLIMIT
+              value: {{ include "collector.gomemlimit" .memory | quote }}
+            {{- end }}
+            {{- end }}
+            {{- with .env }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+            {{- with $v.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          ports:
+            - name: otlp-grpc
+              containerPort: {{ $v.ports.otlpGrpc }}
+              protocol: TCP
+            - name: otlp-http
+              containerPort: {{ $v.ports.otlpHttp }}
+              protocol: TCP
+            - name: metrics
+              containerPort: {{ $v.ports.metrics }}
+              protocol: TCP
+            - name: health
+              containerPort: {{ $v.ports.healthCheck }}
+              protocol: TCP
+          livenessProbe:
+            httpGet:
+              path: /
+              port: health
+            {{- toYaml $v.livenessProbe | nindent 12 }}
+          readinessProbe:
+            httpGet:
+              path: /
+              port: health
+            {{- toYaml $v.readinessProbe | nindent 12 }}
+          resources:
+            {{- toYaml $v.resources | nindent 12 }}
+          securityContext:
+            {{- toYaml $v.securityContext | nindent 12 }}
+          volumeMounts:
+            - name: config
+              mountPath: /etc/mirador/config
+              readOnly: true
+            {{- if $v.persistentQueue.enabled }}
+            - name: queue
+              mountPath: {{ $v.persistentQueue.directory }}
+            {{- end }}
+            {{- with .tlsSecret }}
+            - name: tls
+              mountPath: /etc/mirador/tls
+              readOnly: true
+            {{- end }}
+      volumes:
+        - name: config
+          configMap:
+            name: {{ include "collector.fullname" . }}
+            items:
+              - key: relay.yaml
+                path: relay.yaml
+        {{- if $v.persistentQueue.enabled }}
+        - name: queue
+          {{- toYaml $v.persistentQueue.volume | nindent 10 }}
+        {{- end }}
+        {{- with .tlsSecret }}
+        - name: tls
+          secret:
+            secretName: {{ . }}
+        {{- end }}
+      {{- with $v.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.topologySpreadConstraints }}
+      {{- /* a constraint without labelSelector spreads this component's own pods */}}
+      {{- $selector := dict "matchLabels" (include "collector.selectorLabels" $ | fromYaml) }}
+      topologySpreadConstraints:
+        {{- range . }}
+        - {{- toYaml (merge (deepCopy .) (dict "labelSelector" $selector)) | nindent 10 }}
+        {{- end }}
+      {{- end }}
+{{- end -}}

@@ -1,0 +1,67 @@
+{{/*
+The collector chart renders one component. The mirador umbrella calls "collector.manifests" with a
+context dict, because a component's config depends on its siblings (routes to disabled components
+are removed), which a subchart cannot see:
+  Values     this component's values (collector defaults + the umbrella's section)
+  component  gateway | servicegraph | spanmetrics | isolationforest
+  config     the final collector config (YAML text)
+  rbac       true when an exporter uses the k8s resolver (needs a Role on endpoints/endpointslices)
+  env        extra container env (list) contributed by the umbrella (e.g. Cassandra credentials)
+  Release, Chart, Capabilities
+*/}}
+
+{{- define "collector.fullname" -}}
+{{- printf "%s-%s" .Release.Name .component | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "collector.selectorLabels" -}}
+app.kubernetes.io/name: mirador
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "collector.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 }}
+{{ include "collector.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: mirador
+{{- end -}}
+
+{{- define "collector.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) -}}
+{{- end -}}
+
+{{/* GOMEMLIMIT = 80% of the memory limit, in MiB, so the Go GC works before the kernel OOM-kills. */}}
+{{- define "collector.gomemlimit" -}}
+{{- $q := toString . -}}
+{{- $num := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
+{{- if not $num -}}{{- fail (printf "resources.limits.memory %q is not a Kubernetes quantity" $q) -}}{{- end -}}
+{{- $unit := trimPrefix $num $q -}}
+{{- $mult := dict "" 1.0 "k" 1e3 "K" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
+{{- if not (hasKey $mult $unit) -}}{{- fail (printf "resources.limits.memory %q: unsupported unit %q" $q $unit) -}}{{- end -}}
+{{- $bytes := mulf (float64 $num) (index $mult $unit) -}}
+{{- printf "%dMiB" (int64 (floor (divf (mulf $bytes 0.8) 1048576.0))) -}}
+{{- end -}}
+
+{{- define "collector.manifests" -}}
+{{ include "collector.serviceaccount" . }}
+{{ include "collector.configmap" . }}
+{{ include "collector.deployment" . }}
+{{ include "collector.service" . }}
+{{- if .rbac }}
+{{ include "collector.rbac" . }}
+{{- end }}
+{{- if .Values.podDisruptionBudget.enabled }}
+{{ include "collector.pdb" . }}
+{{- end }}
+{{- if and .Values.autoscaling .Values.autoscaling.enabled }}
+{{ include "collector.hpa" . }}
+{{- end }}
+{{- if .Values.networkPolicy.enabled }}
+{{ include "collector.networkpolicy" . }}
+{{- end }}
+{{- if .Values.serviceMonitor.enabled }}
+{{ include "collector.servicemonitor" . }}
+{{- end }}
+{{- end -}}
