@@ -119,7 +119,7 @@ build_jaeger() {
 }
 build_cassandra() {
   # cassandra-all and its runtime dependencies from Maven Central (Maven's own cache is ~/.m2).
-  run mvn -B -q -f "$RECIPES/cassandra/pom.xml" dependency:copy-dependencies \
+  run mvn -B -q -Dstyle.color=never -f "$RECIPES/cassandra/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$OUT/lib" -Dmdep.overWriteIfNewer=true
   mkdir -p "$OUT/conf" && cp "$RECIPES"/cassandra/conf/* "$OUT/conf/"
   local n; n=$(find "$OUT/lib" -name '*.jar' | wc -l)
@@ -175,8 +175,9 @@ install_tool() {
     if [ $status -ne 0 ]; then
       rm -rf "$OUT"; exec {lock}>&-
       echo "FAILED after $((SECONDS - start)) s"
-      echo "  !! $name $version failed; command and last lines of $log:" >&2
-      grep '^+ ' "$log" | tail -1 | sed 's/^/     /' >&2
+      echo "  !! $name $version failed. Command:" >&2
+      grep '^+ ' "$log" | tail -1 | sed 's/^+ /     /' >&2
+      echo "  !! last lines of $log:" >&2
       tail -n 25 "$log" | sed 's/^/     | /' >&2
       FAILED+=("$name"); return 0
     fi
