@@ -229,7 +229,16 @@ endpoints:
 keyspace: {{ $c.keyspace }}
 table: {{ $c.table }}
 replication:
-  {{- toYaml $c.replication | nindent 2 }}
+  class: {{ $c.replication.class }}
+  {{- if eq $c.replication.class "NetworkTopologyStrategy" }}
+  {{- if not $c.replication.datacenters }}
+  {{- fail "backends.cassandra.replication.datacenters must map each datacenter to a replica count for NetworkTopologyStrategy" }}
+  {{- end }}
+  datacenters:
+    {{- toYaml $c.replication.datacenters | nindent 4 }}
+  {{- else }}
+  replication_factor: {{ $c.replication.replication_factor | default 1 }}
+  {{- end }}
 ttl: {{ $c.ttl }}
 {{- with $c.consistency }}
 consistency: {{ . }}

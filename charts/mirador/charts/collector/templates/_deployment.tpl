@@ -1,5 +1,12 @@
 {{- define "collector.deployment" -}}
 {{- $v := .Values -}}
+{{- if $v.persistentQueue.enabled -}}
+{{- $sources := 0 -}}
+{{- range $k, $src := $v.persistentQueue.volume }}{{ if not (kindIs "invalid" $src) }}{{ $sources = add1 $sources }}{{ end }}{{ end -}}
+{{- if ne (int $sources) 1 -}}
+{{- fail (printf "%s.persistentQueue.volume must hold exactly one volume source, found %d (to replace the default, set emptyDir: null)" .component (int $sources)) -}}
+{{- end -}}
+{{- end }}
 ---
 apiVersion: apps/v1
 kind: Deployment

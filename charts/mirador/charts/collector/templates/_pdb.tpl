@@ -1,8 +1,6 @@
 {{- define "collector.pdb" -}}
 {{- $pdb := .Values.podDisruptionBudget -}}
-{{- if and (hasKey $pdb "minAvailable") (hasKey $pdb "maxUnavailable") -}}
-{{- fail (printf "%s.podDisruptionBudget: set minAvailable or maxUnavailable, not both" .component) -}}
-{{- end }}
+{{- /* minAvailable, when set, wins over the default maxUnavailable */}}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -12,7 +10,7 @@ metadata:
   labels:
     {{- include "collector.labels" . | nindent 4 }}
 spec:
-  {{- if hasKey $pdb "minAvailable" }}
+  {{- if not (kindIs "invalid" $pdb.minAvailable) }}
   minAvailable: {{ $pdb.minAvailable }}
   {{- else }}
   maxUnavailable: {{ $pdb.maxUnavailable }}
