@@ -1,11 +1,7 @@
 {{- define "collector.deployment" -}}
 {{- $v := .Values -}}
-{{- if $v.persistentQueue.enabled -}}
-{{- $sources := 0 -}}
-{{- range $k, $src := $v.persistentQueue.volume }}{{ if not (kindIs "invalid" $src) }}{{ $sources = add1 $sources }}{{ end }}{{ end -}}
-{{- if ne (int $sources) 1 -}}
-{{- fail (printf "%s.persistentQueue.volume must hold exactly one volume source, found %d (to replace the default, set emptyDir: null)" .component (int $sources)) -}}
-{{- end -}}
+{{- if gt (len $v.persistentQueue.volume) 1 -}}
+{{- fail (printf "%s.persistentQueue.volume must hold one volume source, found %d" .component (len $v.persistentQueue.volume)) -}}
 {{- end }}
 ---
 apiVersion: apps/v1
@@ -140,7 +136,12 @@ spec:
                 path: relay.yaml
         {{- if $v.persistentQueue.enabled }}
         - name: queue
+          {{- if $v.persistentQueue.volume }}
           {{- toYaml $v.persistentQueue.volume | nindent 10 }}
+          {{- else }}
+          emptyDir:
+            sizeLimit: {{ $v.persistentQueue.sizeLimit }}
+          {{- end }}
         {{- end }}
         {{- with .tlsSecret }}
         - name: tls
