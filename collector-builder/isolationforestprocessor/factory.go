@@ -1,0 +1,35 @@
+// Package isolationforestprocessor scores every metric data point with an isolation forest that
+// runs as a WebAssembly kernel (ABI v1) inside the collector through wazero.
+package isolationforestprocessor
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
+)
+
+// NewFactory returns the factory of the isolationforest processor.
+func NewFactory() processor.Factory {
+	return processor.NewFactory(
+		metadata.Type,
+		func() component.Config { return createDefaultConfig() },
+		processor.WithMetrics(createMetricsProcessor, metadata.MetricsStability),
+	)
+}
+
+func createMetricsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
+	p, err := newProcessor(set, cfg.(*Config))
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+		processorhelper.WithStart(p.start),
+		processorhelper.WithShutdown(p.shutdown),
+	)
+}

@@ -1,0 +1,526 @@
+package isolationforestprocessor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
+)
+
+// Output attribute names (attributes mode) and the companion metric suffix (metrics mode).
+const (
+	attrScore       = "anomaly_score"
+	attrIsAnomaly   = "is_anomaly"
+	companionSuffix = "_anomaly_score"
+	featureDims     = 2
+)
+
+// parallelBatchPoints: batches at least this large process their shards in parallel goroutines.
+const parallelBatchPoints = 4096
+
+// errorLogInterval: kernel errors are logged at most once per interval (each is counted).
+const errorLogInterval = 10 * time.Second
+
+type isolationForestProcessor struct {
+	cfg       *Config
+	logger    *zap.Logger
+	tel       *metadata.TelemetryBuilder
+	threshold float64
+	warmup    uint32
+
+	module *kernelModule
+	shards []*shard
+
+	scoreText []string // precomputed anomaly_score strings for small precisions
+	batches   sync.Pool
+	errLog    rateLimitedLog
+}
+
+// shard owns one kernel instance, the series hashed to it and their models.
+type shard struct {
+	mu      sync.Mutex
+	kernel  *kernelInstance // nil after a failed re-creation: points pass through until it succeeds
+	series  *seriesTable
+	models  map[uint64]*model
+	touched []*model
+}
+
+// model is one forest (a model group within a shard) and the rows of the batch in progress.
+type model struct {
+	group  uint64
+	handle int32 // -1: not created in the current kernel instance
+	rows   []float64
+	obs    []int32 // index of each row's observation
+	scores []float64
+}
+
+// shardStats are the telemetry deltas of one shard pass.
+type shardStats struct {
+	scored, anomalies, unscored, created, evicted, kernelErrors int64
+}
+
+// batch is the scratch space of one ConsumeMetrics call (pooled).
+type batch struct {
+	perShard [][]observation
+	metrics  []metricRef
+	stats    []shardStats
+}
+
+type metricRef struct {
+	scope     pmetric.ScopeMetrics
+	metric    pmetric.Metric
+	companion pmetric.Metric
+	hasComp   bool
+}
+
+func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcessor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	p := &isolationForestProcessor{
+		cfg:       cfg,
+		logger:    set.Logger,
+		tel:       tel,
+		threshold: cfg.Threshold,
+		warmup:    uint32(cfg.WarmupPoints),
+	}
+	if cfg.ScorePrecision <= 4 { // scores lie in [0, 1]: at most 10^p+1 distinct strings
+		steps := int(math.Pow10(cfg.ScorePrecision))
+		p.scoreText = make([]string, steps+1)
+		for i := range p.scoreText {
+			p.scoreText[i] = strconv.FormatFloat(float64(i)/float64(steps), 'f', cfg.ScorePrecision, 64)
+		}
+	}
+	n := cfg.instances()
+	p.batches.New = func() any { return &batch{perShard: make([][]observation, n), stats: make([]shardStats, n)} }
+	return p, nil
+}
+
+// start compiles the kernel once and creates the instance pool; any failure names the key at fault.
+func (p *isolationForestProcessor) start(ctx context.Context, _ component.Host) error {
+	wasm, source := embeddedKernel, "embedded kernel"
+	if p.cfg.KernelPath != "" {
+		b, err := os.ReadFile(p.cfg.KernelPath)
+		if err != nil {
+			return fmt.Errorf("kernel_path: %w", err)
+		}
+		wasm, source = b, p.cfg.KernelPath
+	}
+	mod, err := newKernelModule(ctx, wasm)
+	if err != nil {
+		if p.cfg.KernelPath != "" {
+			return fmt.Errorf("kernel_path: %s: %w", source, err)
+		}
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	p.module = mod
+	n := p.cfg.instances()
+	perShard := max(1, (p.cfg.MaxSeries+n-1)/n)
+	for range n {
+		inst, err := mod.newInstance(ctx)
+		if err != nil {
+			_ = mod.close(ctx)
+			return fmt.Errorf("%s: %w", source, err)
+		}
+		p.shards = append(p.shards, &shard{kernel: inst, series: newSeriesTable(perShard), models: map[uint64]*model{}})
+	}
+	p.logger.Info("isolationforest kernel ready", zap.String("kernel", source), zap.Int("instances", n),
+		zap.Int("max_series_per_instance", perShard))
+	return nil
+}
+
+func (p *isolationForestProcessor) shutdown(ctx context.Context) error {
+	p.tel.Shutdown()
+	if p.module != nil {
+		return p.module.close(ctx) // closes every instance
+	}
+	return nil
+}
+
+func (p *isolationForestProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	b := p.batches.Get().(*batch)
+	defer p.release(b)
+	total := p.collect(md, b)
+	if total == 0 {
+		return md, nil
+	}
+	if total >= parallelBatchPoints && len(p.shards) > 1 {
+		var wg sync.WaitGroup
+		for i, s := range p.shards {
+			if len(b.perShard[i]) > 0 {
+				wg.Go(func() { b.stats[i] = p.processShard(ctx, s, b.perShard[i]) })
+			}
+		}
+		wg.Wait()
+	} else {
+		for i, s := range p.shards {
+			if len(b.perShard[i]) > 0 {
+				b.stats[i] = p.processShard(ctx, s, b.perShard[i])
+			}
+		}
+	}
+	p.emit(b)
+	p.record(ctx, b)
+	return md, nil
+}
+
+func (p *isolationForestProcessor) release(b *batch) {
+	for i := range b.perShard {
+		clear(b.perShard[i]) // drop references to this batch's pdata
+		b.perShard[i] = b.perShard[i][:0]
+		b.stats[i] = shardStats{}
+	}
+	clear(b.metrics)
+	b.metrics = b.metrics[:0]
+	p.batches.Put(b)
+}
+
+// collect turns every data point into an observation on its series' shard.
+func (p *isolationForestProcessor) collect(md pmetric.Metrics, b *batch) int {
+	n := uint64(len(p.shards))
+	bySeries := p.cfg.ModelGroup == ModelGroupSeries
+	total := 0
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		resHash := hashAttributes(rm.Resource().Attributes())
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			sm := sms.At(j)
+			scopeHash := combine(resHash, hashScope(sm.Scope()))
+			ms := sm.Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				nameHash := hashString(m.Name())
+				metricHash := combine(scopeHash, nameHash+uint64(m.Type()))
+				ref := int32(len(b.metrics))
+				add := func(o observation) {
+					o.key = combine(metricHash, hashAttributes(o.attrs))
+					o.group = nameHash
+					if bySeries {
+						o.group = o.key
+					}
+					o.metric = ref
+					s := o.key % n
+					b.perShard[s] = append(b.perShard[s], o)
+					total++
+				}
+				if !collectMetric(m, add) {
+					continue
+				}
+				b.metrics = append(b.metrics, metricRef{scope: sm, metric: m})
+			}
+		}
+	}
+	return total
+}
+
+// collectMetric passes one observation per usable data point to add; false if the metric has none.
+func collectMetric(m pmetric.Metric, add func(observation)) bool {
+	found := false
+	number := func(dps pmetric.NumberDataPointSlice, kind uint8) {
+		for i := 0; i < dps.Len(); i++ {
+			dp := dps.At(i)
+			if dp.Flags().NoRecordedValue() {
+				continue
+			}
+			v := dp.DoubleValue()
+			if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+				v = float64(dp.IntValue())
+			}
+			add(observation{attrs: dp.Attributes(), time: uint64(dp.Timestamp()), x: v, kind: kind})
+			found = true
+		}
+	}
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		number(m.Gauge().DataPoints(), kindGauge)
+	case pmetric.MetricTypeSum:
+		s := m.Sum()
+		kind := kindDeltaSum
+		switch {
+		case !s.IsMonotonic():
+			kind = kindGauge // an up-down total is a level, not a counter
+		case s.AggregationTemporality() == pmetric.AggregationTemporalityCumulative:
+			kind = kindCumSum
+		}
+		number(s.DataPoints(), kind)
+	case pmetric.MetricTypeHistogram:
+		h := m.Histogram()
+		kind := kindDeltaHist
+		if h.AggregationTemporality() == pmetric.AggregationTemporalityCumulative {
+			kind = kindCumHist
+		}
+		dps := h.DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			dp := dps.At(i)
+			if dp.Flags().NoRecordedValue() {
+				continue
+			}
+			add(observation{attrs: dp.Attributes(), time: uint64(dp.Timestamp()), x: dp.Sum(), y: float64(dp.Count()), hasSum: dp.HasSum(), kind: kind})
+			found = true
+		}
+	case pmetric.MetricTypeExponentialHistogram:
+		h := m.ExponentialHistogram()
+		kind := kindDeltaHist
+		if h.AggregationTemporality() == pmetric.AggregationTemporalityCumulative {
+			kind = kindCumHist
+		}
+		dps := h.DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			dp := dps.At(i)
+			if dp.Flags().NoRecordedValue() {
+				continue
+			}
+			add(observation{attrs: dp.Attributes(), time: uint64(dp.Timestamp()), x: dp.Sum(), y: float64(dp.Count()), hasSum: dp.HasSum(), kind: kind})
+			found = true
+		}
+	case pmetric.MetricTypeSummary:
+		dps := m.Summary().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			dp := dps.At(i)
+			if dp.Flags().NoRecordedValue() {
+				continue
+			}
+			o := observation{attrs: dp.Attributes(), time: uint64(dp.Timestamp()), x: dp.Sum(), y: float64(dp.Count()), hasSum: true, kind: kindSummary}
+			if qs := dp.QuantileValues(); qs.Len() > 0 {
+				o.q, o.hasQ = qs.At(qs.Len()-1).Value(), true // the highest quantile (tail latency)
+			}
+			add(o)
+			found = true
+		}
+	}
+	return found
+}
+
+// processShard derives features for the shard's observations and scores them: per model group one
+// forest_score (against the model before this batch) and one forest_update call.
+func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, obs []observation) (st shardStats) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range obs {
+		o := &obs[i]
+		state, created, evictedKey, evicted := s.series.get(o.key)
+		if created {
+			st.created++
+		}
+		if evicted {
+			st.evicted++
+			if p.cfg.ModelGroup == ModelGroupSeries {
+				p.dropModel(ctx, s, evictedKey)
+			}
+		}
+		f0, f1, warm, ok := features(state, o, p.warmup)
+		if !ok || !warm {
+			continue
+		}
+		m := s.models[o.group]
+		if m == nil {
+			m = &model{group: o.group, handle: -1}
+			s.models[o.group] = m
+		}
+		if len(m.obs) == 0 {
+			s.touched = append(s.touched, m)
+		}
+		m.rows = append(m.rows, f0, f1)
+		m.obs = append(m.obs, int32(i))
+	}
+	for _, m := range s.touched {
+		if s.kernel == nil && !p.recreate(ctx, s) {
+			st.unscored += int64(len(m.obs))
+		} else if err := p.scoreAndUpdate(ctx, s, m, obs, &st); err != nil {
+			st.kernelErrors++
+			st.unscored += int64(len(m.obs))
+			p.errLog.log(p.logger, err)
+			var codeErr *kernelCodeError
+			if errors.As(err, &codeErr) {
+				p.dropModel(ctx, s, m.group) // a model in error is rebuilt from scratch
+			} else {
+				p.recreate(ctx, s) // a trap leaves the instance unusable
+			}
+		}
+		m.rows, m.obs = m.rows[:0], m.obs[:0]
+	}
+	clear(s.touched)
+	s.touched = s.touched[:0]
+	return st
+}
+
+func (p *isolationForestProcessor) scoreAndUpdate(ctx context.Context, s *shard, m *model, obs []observation, st *shardStats) error {
+	k := s.kernel
+	if m.handle < 0 {
+		h, err := k.newForest(ctx, p.cfg.Trees, p.cfg.SampleSize, featureDims, p.cfg.WindowSize, mix(p.cfg.Seed^m.group))
+		if err != nil {
+			return err
+		}
+		m.handle = h
+	}
+	n := len(m.obs)
+	if cap(m.scores) < n {
+		m.scores = make([]float64, n)
+	}
+	m.scores = m.scores[:n]
+	err := k.score(ctx, m.handle, m.rows, m.scores)
+	switch {
+	case errors.Is(err, errNotFitted): // still filling the window: points pass unscored
+	case err != nil:
+		return err
+	default:
+		for i, oi := range m.obs {
+			o := &obs[oi]
+			o.score, o.scored = m.scores[i], true
+			st.scored++
+			if o.score >= p.threshold {
+				st.anomalies++
+			}
+		}
+	}
+	began := time.Now()
+	if err := k.update(ctx, m.handle, m.rows, n); err != nil {
+		return err
+	}
+	p.tel.ProcessorIsolationforestModelRefreshDuration.Record(ctx, time.Since(began).Seconds())
+	return nil
+}
+
+// dropModel frees a model (its group is evicted or in error).
+func (p *isolationForestProcessor) dropModel(ctx context.Context, s *shard, group uint64) {
+	m := s.models[group]
+	if m == nil {
+		return
+	}
+	if m.handle >= 0 && s.kernel != nil {
+		_ = s.kernel.freeForest(ctx, m.handle)
+	}
+	m.handle = -1
+	if len(m.obs) == 0 { // not part of the batch in progress
+		delete(s.models, group)
+	}
+}
+
+// recreate replaces the shard's kernel instance; every model restarts empty in the new one.
+func (p *isolationForestProcessor) recreate(ctx context.Context, s *shard) bool {
+	if s.kernel != nil {
+		_ = s.kernel.close(ctx)
+		s.kernel = nil
+	}
+	for _, m := range s.models {
+		m.handle = -1
+	}
+	inst, err := p.module.newInstance(ctx)
+	if err != nil {
+		p.errLog.log(p.logger, fmt.Errorf("re-creating kernel instance: %w", err))
+		return false
+	}
+	s.kernel = inst
+	return true
+}
+
+// emit writes the scores: attributes on the data points, or companion gauges.
+func (p *isolationForestProcessor) emit(b *batch) {
+	for si := range b.perShard {
+		obs := b.perShard[si]
+		for i := range obs {
+			o := &obs[i]
+			if !o.scored {
+				continue
+			}
+			if p.cfg.OutputMode == OutputModeAttributes {
+				o.attrs.PutStr(attrScore, p.formatScore(o.score))
+				if o.score >= p.threshold {
+					o.attrs.PutStr(attrIsAnomaly, "true")
+				} else {
+					o.attrs.PutStr(attrIsAnomaly, "false")
+				}
+				continue
+			}
+			ref := &b.metrics[o.metric]
+			if !ref.hasComp {
+				ref.companion = ref.scope.Metrics().AppendEmpty()
+				ref.companion.SetName(ref.metric.Name() + companionSuffix)
+				ref.companion.SetDescription("Isolation forest anomaly score of " + ref.metric.Name())
+				ref.companion.SetUnit("1")
+				ref.companion.SetEmptyGauge()
+				ref.hasComp = true
+			}
+			dp := ref.companion.Gauge().DataPoints().AppendEmpty()
+			o.attrs.CopyTo(dp.Attributes())
+			dp.SetTimestamp(pcommon.Timestamp(o.time))
+			dp.SetDoubleValue(o.score)
+		}
+	}
+}
+
+func (p *isolationForestProcessor) formatScore(score float64) string {
+	if p.scoreText != nil {
+		i := int(math.Round(score * float64(len(p.scoreText)-1)))
+		return p.scoreText[min(max(i, 0), len(p.scoreText)-1)]
+	}
+	return strconv.FormatFloat(score, 'f', p.cfg.ScorePrecision, 64)
+}
+
+func (p *isolationForestProcessor) record(ctx context.Context, b *batch) {
+	var t shardStats
+	for _, s := range b.stats {
+		t.scored += s.scored
+		t.anomalies += s.anomalies
+		t.unscored += s.unscored
+		t.created += s.created
+		t.evicted += s.evicted
+		t.kernelErrors += s.kernelErrors
+	}
+	if t.scored > 0 {
+		p.tel.ProcessorIsolationforestPointsScored.Add(ctx, t.scored)
+	}
+	if t.anomalies > 0 {
+		p.tel.ProcessorIsolationforestAnomalies.Add(ctx, t.anomalies)
+	}
+	if t.unscored > 0 {
+		p.tel.ProcessorIsolationforestPointsUnscored.Add(ctx, t.unscored)
+	}
+	if t.created != t.evicted {
+		p.tel.ProcessorIsolationforestActiveSeries.Add(ctx, t.created-t.evicted)
+	}
+	if t.evicted > 0 {
+		p.tel.ProcessorIsolationforestEvictions.Add(ctx, t.evicted)
+	}
+	if t.kernelErrors > 0 {
+		p.tel.ProcessorIsolationforestKernelErrors.Add(ctx, t.kernelErrors)
+	}
+}
+
+// rateLimitedLog logs the first error of each interval with the count suppressed since the last line.
+type rateLimitedLog struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+func (r *rateLimitedLog) log(logger *zap.Logger, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if !r.last.IsZero() && now.Sub(r.last) < errorLogInterval {
+		r.suppressed++
+		return
+	}
+	logger.Warn("isolationforest kernel error: affected points pass through unscored",
+		zap.Error(err), zap.Int("errors_not_logged_since_last_message", r.suppressed))
+	r.last, r.suppressed = now, 0
+}

@@ -1,0 +1,129 @@
+package isolationforestprocessor
+
+import "math"
+
+// Per-series state and the feature vector derived from it.
+//
+// Each data point is reduced to two signals (see observation.signals): for gauges and sums the
+// value (cumulative sums as a rate) and its change, for histograms and summaries the interval
+// mean and the count rate (or a quantile). Each signal keeps an exponentially weighted mean and
+// variance; the feature is the point's z-score against the history *before* the point, squashed
+// with sign(z)*log1p(|z|) so that one huge outlier in a model's window does not stretch every
+// split range and hide moderate ones.
+
+// ewmaHorizon is the effective memory of the running statistics, in points: the first points
+// average exactly (weight 1/n), later ones with weight 1/ewmaHorizon, so a series' normal
+// level follows drift within about this many points.
+const ewmaHorizon = 64
+
+// clipSigma bounds how far a single point moves the statistics once a series is warm, so a spike
+// does not inflate the spread and mask the points after it; level shifts still adapt geometrically.
+const clipSigma = 5
+
+// maxZ keeps features finite (the kernel rejects NaN and Inf).
+const maxZ = 1e6
+
+type ewma struct{ mean, variance float64 }
+
+// z is the deviation of x from the running mean in units of the running spread.
+func (e *ewma) z(x float64) float64 {
+	sd := math.Sqrt(e.variance)
+	floor := 1e-9 * math.Max(math.Abs(e.mean), 1) // constant series: any real change is large
+	if sd < floor {
+		sd = floor
+	}
+	z := (x - e.mean) / sd
+	if z > maxZ {
+		return maxZ
+	}
+	if z < -maxZ {
+		return -maxZ
+	}
+	return z
+}
+
+// add updates mean and variance with weight 1/min(n, ewmaHorizon) (n = points so far including x).
+func (e *ewma) add(x float64, n uint32, clip bool) {
+	if clip {
+		lim := clipSigma * math.Sqrt(e.variance)
+		x = math.Min(math.Max(x, e.mean-lim), e.mean+lim)
+	}
+	alpha := 1 / float64(min(n, ewmaHorizon))
+	diff := x - e.mean
+	incr := alpha * diff
+	e.mean += incr
+	e.variance = (1 - alpha) * (e.variance + diff*incr)
+}
+
+// squash is sign(z)*log1p(|z|).
+func squash(z float64) float64 {
+	if z < 0 {
+		return -math.Log1p(-z)
+	}
+	return math.Log1p(z)
+}
+
+// seriesState is everything kept per series: 80 bytes (checked by TestSeriesStateSize).
+type seriesState struct {
+	key      uint64  // series identity, to remove the index entry on eviction
+	lastTime uint64  // timestamp of the previous accepted point (ns)
+	a, b     ewma    // running statistics of the two signals
+	prevA    float64 // previous value of signal a (gauges and sums derive b from it)
+	prevX    float64 // previous cumulative value / sum
+	prevY    float64 // previous cumulative count
+	count    uint32  // accepted points (saturating)
+	ref      bool    // seen since the eviction clock hand last passed
+}
+
+// seriesTable maps series keys to states with a fixed capacity and CLOCK eviction
+// (an approximation of least-recently-seen in O(1) amortised time, one bit per series).
+type seriesTable struct {
+	index map[uint64]uint32
+	slots []seriesState
+	hand  int
+	limit int
+}
+
+func newSeriesTable(limit int) *seriesTable {
+	return &seriesTable{index: make(map[uint64]uint32), limit: limit}
+}
+
+func (t *seriesTable) len() int { return len(t.index) }
+
+// get returns the state of key, creating it (and evicting the least recently seen series when
+// full). evicted reports the key of the series that had to make room.
+func (t *seriesTable) get(key uint64) (s *seriesState, created bool, evicted uint64, didEvict bool) {
+	if i, ok := t.index[key]; ok {
+		s = &t.slots[i]
+		s.ref = true
+		return s, false, 0, false
+	}
+	var slot uint32
+	if len(t.slots) < t.limit {
+		if len(t.slots) == cap(t.slots) { // grow by doubling but never past the limit
+			grown := make([]seriesState, len(t.slots), min(t.limit, max(2*cap(t.slots), 64)))
+			copy(grown, t.slots)
+			t.slots = grown
+		}
+		t.slots = append(t.slots, seriesState{})
+		slot = uint32(len(t.slots) - 1)
+	} else {
+		for { // CLOCK: give every recently seen series a second chance, evict the first that is not
+			if t.hand >= len(t.slots) {
+				t.hand = 0
+			}
+			if !t.slots[t.hand].ref {
+				break
+			}
+			t.slots[t.hand].ref = false
+			t.hand++
+		}
+		slot = uint32(t.hand)
+		t.hand++
+		evicted, didEvict = t.slots[slot].key, true
+		delete(t.index, evicted)
+	}
+	t.slots[slot] = seriesState{key: key, ref: true}
+	t.index[key] = slot
+	return &t.slots[slot], true, evicted, didEvict
+}
