@@ -1,0 +1,119 @@
+// Helpers for the chart suite: run the pinned helm, render the chart, pick objects and collector configs.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, parseAllDocuments } from 'yaml';
+
+const run = promisify(execFile);
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CHART = join(ROOT, 'charts/mirador');
+export const HELM = join(ROOT, '.tools/bin/helm');
+export const COLLECTOR = join(ROOT, 'build/otelcol-mirador');
+export const COMPONENTS = ['gateway', 'servicegraph', 'spanmetrics', 'isolationforest'] as const;
+export type Component = (typeof COMPONENTS)[number];
+export const RELEASE = 'mirador';
+export const NAMESPACE = 'miradorstack';
+
+/** The chart's option-group value files (ci/*.yaml) plus the local profile, as paths. */
+export const CI_VALUES = readdirSync(join(CHART, 'ci'))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
+  .map((f) => join(CHART, 'ci', f));
+export const LOCAL_PROFILE = join(CHART, 'profiles/local.yaml');
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: any;
+}
+
+export interface HelmResult { code: number; stdout: string; stderr: string }
+
+export function requireHelm(): void {
+  if (!existsSync(HELM)) throw new Error(`${HELM} is missing: run \`bash scripts/tools.sh helm\` (npm test does it)`);
+}
+
+export async function helm(args: string[]): Promise<HelmResult> {
+  requireHelm();
+  try {
+    const { stdout, stderr } = await run(HELM, args, { cwd: ROOT, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e: any) {
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(e) };
+  }
+}
+
+export interface RenderOptions { files?: string[]; set?: Record<string, string | number | boolean>; setString?: Record<string, string>; setJson?: Record<string, unknown> }
+
+function valueArgs(opts: RenderOptions): string[] {
+  const args: string[] = [];
+  for (const f of opts.files ?? []) args.push('-f', f);
+  for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
+  for (const [k, v] of Object.entries(opts.setString ?? {})) args.push('--set-string', `${k}=${v}`);
+  for (const [k, v] of Object.entries(opts.setJson ?? {})) args.push('--set-json', `${k}=${JSON.stringify(v)}`);
+  return args;
+}
+
+/** `helm template`; resolves with the result (non-zero code for schema or template failures). */
+export function template(opts: RenderOptions = {}): Promise<HelmResult> {
+  return helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...valueArgs(opts)]);
+}
+
+export function lint(opts: RenderOptions = {}): Promise<HelmResult> {
+  return helm(['lint', CHART, '--strict', ...valueArgs(opts)]);
+}
+
+/** Renders and parses every object; throws with helm's message when rendering fails. */
+export async function render(opts: RenderOptions = {}): Promise<K8sObject[]> {
+  const r = await template(opts);
+  if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
+  return parseAllDocuments(r.stdout)
+    .map((d) => {
+      if (d.errors.length) throw new Error(`rendered YAML does not parse: ${d.errors[0].message}`);
+      return d.toJS() as K8sObject | null;
+    })
+    .filter((o): o is K8sObject => o !== null);
+}
+
+export const ofKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);
+export const named = (objs: K8sObject[], kind: string, name: string) =>
+  objs.find((o) => o.kind === kind && o.metadata.name === name);
+
+/** Collector configs by component, parsed from each ConfigMap's relay.yaml. */
+export function configs(objs: K8sObject[]): Partial<Record<Component, any>> {
+  const out: Partial<Record<Component, any>> = {};
+  for (const cm of ofKind(objs, 'ConfigMap')) {
+    const component = cm.metadata.labels?.['app.kubernetes.io/component'] as Component;
+    out[component] = parse(cm.data['relay.yaml']);
+  }
+  return out;
+}
+
+/** Raw relay.yaml text by component. */
+export function configTexts(objs: K8sObject[]): Partial<Record<Component, string>> {
+  const out: Partial<Record<Component, string>> = {};
+  for (const cm of ofKind(objs, 'ConfigMap')) out[cm.metadata.labels!['app.kubernetes.io/component'] as Component] = cm.data['relay.yaml'];
+  return out;
+}
+
+const CONNECTORS = new Set(['servicegraph', 'spanmetrics', 'forward']);
+const typeOf = (id: string) => id.split('/')[0];
+
+/** Exporters (by component/id) that send traces out of the release: traces pipelines' exporters that
+ *  are neither connectors nor load-balancing hops to another component. */
+export function traceWriters(cfgs: Partial<Record<Component, any>>): string[] {
+  const writers = new Set<string>();
+  for (const [component, cfg] of Object.entries(cfgs)) {
+    for (const [pipeline, p] of Object.entries<any>(cfg.service?.pipelines ?? {})) {
+      if (pipeline.split('/')[0] !== 'traces') continue;
+      for (const id of p.exporters ?? []) {
+        if (CONNECTORS.has(typeOf(id)) || ['loadbalancing', 'load_balancing'].includes(typeOf(id))) continue;
+        writers.add(`${component}/${id}`);
+      }
+    }
+  }
+  return [...writers];
+}

@@ -1,0 +1,280 @@
+// `helm template` asserts: the default topology, routes to disabled components, RBAC scope,
+// config checksums, the single trace writer, and the local profile.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  COMPONENTS, LOCAL_PROFILE, NAMESPACE, configs, configTexts, named, ofKind, render, traceWriters,
+  type Component, type K8sObject,
+} from './helm.js';
+
+const replicas = (objs: K8sObject[]) =>
+  Object.fromEntries(ofKind(objs, 'Deployment').map((d) => [d.metadata.name, d.spec.replicas]));
+const checksum = (objs: K8sObject[], c: Component) =>
+  named(objs, 'Deployment', `mirador-${c}`)!.spec.template.metadata.annotations['checksum/config'];
+const container = (objs: K8sObject[], c: Component) => named(objs, 'Deployment', `mirador-${c}`)!.spec.template.spec.containers[0];
+
+let defaults: K8sObject[];
+beforeAll(async () => { defaults = await render(); });
+
+describe('default release', () => {
+  it('runs 8 pods: gateway 3, isolationforest 3, servicegraph 1, spanmetrics 1', () => {
+    expect(replicas(defaults)).toEqual({
+      'mirador-gateway': 3, 'mirador-servicegraph': 1, 'mirador-spanmetrics': 1, 'mirador-isolationforest': 3,
+    });
+    expect(Object.values(replicas(defaults)).reduce((a, b) => a + b, 0)).toBe(8);
+  });
+
+  it('has a ClusterIP Service per component exposing 8888, 4317 and 4318', () => {
+    const services = ofKind(defaults, 'Service');
+    expect(services.map((s) => s.metadata.name).sort()).toEqual(COMPONENTS.map((c) => `mirador-${c}`).sort());
+    for (const s of services) {
+      expect(s.spec.type).toBe('ClusterIP');
+      expect(s.spec.ports.map((p: any) => p.port).sort()).toEqual([4317, 4318, 8888]);
+      expect(s.spec.selector['app.kubernetes.io/component']).toBe(s.metadata.labels!['app.kubernetes.io/component']);
+    }
+  });
+
+  it('grants the k8s resolver namespaced read access to endpoints and endpointslices only, nothing cluster-wide', () => {
+    expect(defaults.filter((o) => /^Cluster/.test(o.kind))).toEqual([]);
+    const roles = ofKind(defaults, 'Role');
+    // isolationforest exports only to VictoriaMetrics: no resolver, no Role
+    expect(roles.map((r) => r.metadata.name).sort()).toEqual(['mirador-gateway', 'mirador-servicegraph', 'mirador-spanmetrics']);
+    for (const r of roles) {
+      expect(r.metadata.namespace).toBe(NAMESPACE);
+      expect(r.rules).toEqual([
+        { apiGroups: [''], resources: ['endpoints'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      ]);
+      const binding = named(defaults, 'RoleBinding', r.metadata.name)!;
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: r.metadata.name });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: r.metadata.name, namespace: NAMESPACE }]);
+    }
+    expect(named(defaults, 'ServiceAccount', 'mirador-isolationforest')!.automountServiceAccountToken).toBe(false);
+  });
+
+  it('wires the seed data flow with the current component names', () => {
+    const c = configs(defaults);
+    const gw = c.gateway;
+    expect(gw.exporters['loadbalancing/servicegraph'].routing_key).toBe('traceID');
+    expect(gw.exporters['loadbalancing/spanmetrics'].routing_key).toBe('service');
+    expect(gw.exporters['loadbalancing/isolationforest'].routing_key).toBe('resource');
+    expect(gw.exporters['loadbalancing/isolationforest'].resolver).toEqual({
+      k8s: { service: `mirador-isolationforest.${NAMESPACE}`, ports: [4317] },
+    });
+    expect(gw.service.pipelines.traces.exporters).toEqual(['loadbalancing/servicegraph', 'loadbalancing/spanmetrics']);
+    expect(gw.service.pipelines.metrics.exporters).toEqual(['loadbalancing/isolationforest']);
+    expect(gw.service.pipelines.logs.exporters).toEqual(['cassandra_logs']);
+    expect(gw.receivers.otlp.protocols.grpc.endpoint).toBe('${env:MY_POD_IP}:4317');
+    // servicegraph's metrics are scored too, through isolationforest
+    expect(c.servicegraph.service.pipelines.metrics).toMatchObject({ receivers: ['servicegraph'], exporters: ['loadbalancing/isolationforest'] });
+    expect(c.spanmetrics.service.pipelines.metrics).toMatchObject({ receivers: ['spanmetrics'], exporters: ['loadbalancing/isolationforest'] });
+    const ifc = c.isolationforest;
+    expect(ifc.service.pipelines.metrics.processors).toEqual(['memory_limiter', 'isolationforest', 'batch']);
+    expect(ifc.exporters['otlp_http/victoriametrics'].metrics_endpoint).toMatch(/:8428\/opentelemetry\/v1\/metrics$/);
+    // no deprecated type names in the chart's own defaults
+    for (const cfg of Object.values(c)) {
+      for (const id of Object.keys(cfg.exporters)) expect(id.split('/')[0]).not.toMatch(/^(otlp|otlphttp)$/);
+    }
+  });
+
+  it('puts the isolationforest and servicegraph exporters on a file_storage queue backed by a volume', () => {
+    const c = configs(defaults);
+    expect(c.isolationforest.exporters['otlp_http/victoriametrics'].sending_queue.storage).toBe('file_storage/queue');
+    expect(c.servicegraph.exporters['loadbalancing/isolationforest'].sending_queue.storage).toBe('file_storage/queue');
+    for (const comp of ['isolationforest', 'servicegraph'] as const) {
+      expect(c[comp].service.extensions).toContain('file_storage/queue');
+      const pod = named(defaults, 'Deployment', `mirador-${comp}`)!.spec.template.spec;
+      const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === 'queue');
+      expect(mount.mountPath).toBe(c[comp].extensions['file_storage/queue'].directory);
+      expect(pod.volumes.find((v: any) => v.name === 'queue').emptyDir).toEqual({ sizeLimit: '1Gi' });
+    }
+    expect(c.gateway.extensions['file_storage/queue']).toBeUndefined();
+  });
+
+  it('runs pods non-root on a read-only root filesystem with probes, MY_POD_IP and GOMEMLIMIT at 80% of the limit', () => {
+    const expected: Record<Component, string> = { gateway: '819MiB', servicegraph: '409MiB', spanmetrics: '409MiB', isolationforest: '1638MiB' };
+    for (const comp of COMPONENTS) {
+      const d = named(defaults, 'Deployment', `mirador-${comp}`)!;
+      const ctr = container(defaults, comp);
+      expect(d.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+      expect(ctr.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      expect(ctr.livenessProbe.httpGet.port).toBe('health');
+      expect(ctr.readinessProbe.httpGet.port).toBe('health');
+      expect(ctr.env.find((e: any) => e.name === 'MY_POD_IP').valueFrom.fieldRef.fieldPath).toBe('status.podIP');
+      expect(ctr.env.find((e: any) => e.name === 'GOMEMLIMIT').value).toBe(expected[comp]);
+      expect(ctr.resources.limits.memory).toBeDefined();
+      expect(ctr.args).toEqual(['--config=/etc/mirador/config/relay.yaml']);
+    }
+  });
+});
+
+describe('values change the release', () => {
+  it('scales a component with replicaCount, and an HPA replaces replicas', async () => {
+    expect(replicas(await render({ set: { 'isolationforest.replicaCount': 5 } }))['mirador-isolationforest']).toBe(5);
+    const hpa = await render({ set: { 'gateway.autoscaling.enabled': true, 'gateway.autoscaling.maxReplicas': 7 } });
+    expect(named(hpa, 'Deployment', 'mirador-gateway')!.spec.replicas).toBeUndefined();
+    expect(named(hpa, 'HorizontalPodAutoscaler', 'mirador-gateway')!.spec).toMatchObject({ minReplicas: 3, maxReplicas: 7 });
+  });
+
+  for (const comp of ['servicegraph', 'spanmetrics', 'isolationforest'] as const) {
+    it(`${comp}.enabled=false removes it and every route to it`, async () => {
+      const objs = await render({ set: { [`${comp}.enabled`]: false } });
+      expect(objs.filter((o) => o.metadata.name === `mirador-${comp}`)).toEqual([]);
+      const texts = configTexts(objs);
+      expect(Object.keys(texts)).not.toContain(comp);
+      for (const text of Object.values(texts)) {
+        expect(text).not.toContain(`mirador-${comp}`);
+        expect(text).not.toContain(`loadbalancing/${comp}`);
+      }
+      if (comp === 'isolationforest') {
+        // unscored, but still stored: every metric path ends at VictoriaMetrics
+        const c = configs(objs);
+        for (const x of ['gateway', 'servicegraph', 'spanmetrics'] as const) {
+          expect(c[x].service.pipelines.metrics.exporters).toEqual(['otlp_http/victoriametrics']);
+        }
+        expect(ofKind(objs, 'Role').map((r) => r.metadata.name)).toEqual(['mirador-gateway']);
+      }
+    });
+  }
+
+  it('gateway.enabled=false removes the gateway and its helm test', async () => {
+    const objs = await render({ set: { 'gateway.enabled': false, 'backends.victoriaTraces.exportedBy': 'servicegraph' } });
+    expect(objs.filter((o) => o.metadata.name.startsWith('mirador-gateway'))).toEqual([]);
+    expect(ofKind(objs, 'Pod')).toEqual([]);
+    expect(ofKind(objs, 'Deployment')).toHaveLength(3);
+  });
+
+  it('changes the checksum annotation of exactly the pods whose config changed', async () => {
+    const batch = await render({ set: { 'gateway.config.processors.batch.timeout': '5s' } });
+    expect(checksum(batch, 'gateway')).not.toBe(checksum(defaults, 'gateway'));
+    for (const c of ['servicegraph', 'spanmetrics', 'isolationforest'] as const) expect(checksum(batch, c)).toBe(checksum(defaults, c));
+    // a shared value changes every config
+    const shared = await render({ set: { 'batch.send_batch_size': 1000 } });
+    for (const c of COMPONENTS) expect(checksum(shared, c)).not.toBe(checksum(defaults, c));
+    // disabling a sibling rewrites the gateway's routes, so the gateway rolls too
+    const noSg = await render({ set: { 'servicegraph.enabled': false } });
+    expect(checksum(noSg, 'gateway')).not.toBe(checksum(defaults, 'gateway'));
+    expect(checksum(noSg, 'isolationforest')).toBe(checksum(defaults, 'isolationforest'));
+    // the same values give the same checksum (no random or time-dependent input)
+    expect(checksum(await render(), 'gateway')).toBe(checksum(defaults, 'gateway'));
+  });
+
+  it('merges config over the defaults: maps merge, lists replace', async () => {
+    const c = configs(await render({
+      setJson: { 'isolationforest.config.processors.isolationforest.threshold': 0.7, 'gateway.config.service.pipelines.logs.processors': ['batch'] },
+    }));
+    expect(c.isolationforest.processors.isolationforest).toMatchObject({ threshold: 0.7, trees: 100, sample_size: 256 });
+    expect(c.gateway.service.pipelines.logs).toEqual({ receivers: ['otlp'], processors: ['batch'], exporters: ['cassandra_logs'] });
+  });
+});
+
+describe('traces are stored by exactly one component', () => {
+  for (const writer of ['gateway', 'servicegraph', 'spanmetrics'] as const) {
+    it(`exportedBy=${writer}`, async () => {
+      const c = configs(await render({ set: { 'backends.victoriaTraces.exportedBy': writer } }));
+      expect(traceWriters(c)).toEqual([`${writer}/otlp_http/victoriatraces`]);
+      expect(c[writer].exporters['otlp_http/victoriatraces'].traces_endpoint).toBe('http://victoriatraces:10428/insert/opentelemetry/v1/traces');
+    });
+  }
+  it('exportedBy=none stores none', async () => {
+    expect(traceWriters(configs(await render({ set: { 'backends.victoriaTraces.exportedBy': 'none' } })))).toEqual([]);
+  });
+  it('in every option group', async () => {
+    for (const file of (await import('./helm.js')).CI_VALUES) {
+      expect(traceWriters(configs(await render({ files: [file] }))), file).toHaveLength(1);
+    }
+  });
+  it('samples only the stored traces when sampling is on', async () => {
+    const c = configs(await render({ set: { 'sampling.enabled': true, 'sampling.percentage': 5 } }));
+    expect(c.gateway.processors.probabilistic_sampler).toEqual({ sampling_percentage: 5 });
+    expect(c.gateway.service.pipelines['traces/store'].processors).toEqual(['memory_limiter', 'probabilistic_sampler', 'batch']);
+    expect(c.gateway.service.pipelines.traces.processors).not.toContain('probabilistic_sampler');
+    expect(configs(defaults).gateway.processors.probabilistic_sampler).toBeUndefined();
+  });
+});
+
+describe('options', () => {
+  it('static resolver: host lists from values, no Role, no API token', async () => {
+    const objs = await render({ set: { 'loadBalancing.resolver': 'static', 'loadBalancing.static.servicegraph': '{a:4317}', 'loadBalancing.static.spanmetrics': '{b:4317}', 'loadBalancing.static.isolationforest': '{c:4317,d:4317}' } });
+    expect(configs(objs).gateway.exporters['loadbalancing/isolationforest'].resolver).toEqual({ static: { hostnames: ['c:4317', 'd:4317'] } });
+    expect(ofKind(objs, 'Role')).toEqual([]);
+    for (const sa of ofKind(objs, 'ServiceAccount')) expect(sa.automountServiceAccountToken).toBe(false);
+  });
+
+  it('servicegraph.metricsVia=direct sends topology metrics straight to VictoriaMetrics', async () => {
+    const c = configs(await render({ set: { 'servicegraph.metricsVia': 'direct' } }));
+    expect(c.servicegraph.service.pipelines.metrics.exporters).toEqual(['otlp_http/victoriametrics']);
+    expect(c.servicegraph.exporters['otlp_http/victoriametrics'].sending_queue.storage).toBe('file_storage/queue');
+  });
+
+  it('logs: cassandra_logs with credentials from a Secret, or the seed\'s OTLP adapter', async () => {
+    const objs = await render({ set: { 'backends.cassandra.auth.existingSecret': 'cass', 'backends.cassandra.ttl': '48h' } });
+    const gw = configs(objs).gateway;
+    expect(gw.exporters.cassandra_logs).toMatchObject({
+      endpoints: ['cassandra:9042'], keyspace: 'mirador', table: 'logs', ttl: '48h', trace_id_index: true,
+      replication: { class: 'SimpleStrategy', replication_factor: 1 },
+      auth: { username: '${env:CASSANDRA_USERNAME}', password: '${env:CASSANDRA_PASSWORD}' },
+    });
+    const env = container(objs, 'gateway').env;
+    expect(env.find((e: any) => e.name === 'CASSANDRA_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'cass', key: 'password' });
+    const otlp = configs(await render({ set: { 'backends.logs.exporter': 'otlp' } })).gateway;
+    expect(otlp.exporters.cassandra_logs).toBeUndefined();
+    expect(otlp.exporters['otlp_grpc/logs'].endpoint).toBe('otlp-logs-adapter:4317');
+    expect(otlp.service.pipelines.logs.exporters).toEqual(['otlp_grpc/logs']);
+  });
+
+  it('TLS between collectors: receivers serve the Secret\'s cert, exporters verify the target Service name', async () => {
+    const objs = await render({ set: { 'loadBalancing.tls.enabled': true, 'loadBalancing.tls.secretName': 'internal-tls' } });
+    const c = configs(objs);
+    expect(c.gateway.exporters['loadbalancing/isolationforest'].protocol.otlp.tls).toMatchObject({
+      insecure: false, ca_file: '/etc/mirador/tls/ca.crt', server_name_override: `mirador-isolationforest.${NAMESPACE}.svc`,
+    });
+    expect(c.isolationforest.receivers.otlp.protocols.grpc.tls).toEqual({ cert_file: '/etc/mirador/tls/tls.crt', key_file: '/etc/mirador/tls/tls.key' });
+    expect(c.gateway.receivers.otlp.protocols.grpc.tls).toBeUndefined();
+    for (const comp of COMPONENTS) {
+      const pod = named(objs, 'Deployment', `mirador-${comp}`)!.spec.template.spec;
+      expect(pod.volumes.find((v: any) => v.name === 'tls').secret.secretName).toBe('internal-tls');
+    }
+  });
+
+  it('NetworkPolicy admits the release\'s collectors and allowIngressFrom on the OTLP and metrics ports', async () => {
+    const objs = await render({ set: { 'isolationforest.networkPolicy.enabled': true, 'isolationforest.networkPolicy.allowIngressFrom[0].namespaceSelector.matchLabels.team': 'apps' } });
+    const np = named(objs, 'NetworkPolicy', 'mirador-isolationforest')!;
+    expect(np.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe('isolationforest');
+    expect(np.spec.ingress[0].from).toEqual([
+      { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'mirador', 'app.kubernetes.io/instance': 'mirador' } } },
+      { namespaceSelector: { matchLabels: { team: 'apps' } } },
+    ]);
+    expect(np.spec.ingress[0].ports.map((p: any) => p.port)).toEqual(['otlp-grpc', 'otlp-http', 'metrics']);
+    expect(ofKind(objs, 'NetworkPolicy')).toHaveLength(1);
+  });
+});
+
+describe('local profile (mirador up)', () => {
+  let objs: K8sObject[];
+  beforeAll(async () => { objs = await render({ files: [LOCAL_PROFILE] }); });
+
+  it('binds loopback only, resolves targets statically and writes to loopback backends', () => {
+    const texts = configTexts(objs);
+    expect(Object.keys(texts).sort()).toEqual([...COMPONENTS].sort());
+    for (const [comp, text] of Object.entries(texts)) {
+      expect(text, comp).not.toContain('${env:');
+      expect(text, comp).not.toContain('k8s:');
+      const hosts = [...text!.matchAll(/([A-Za-z0-9][A-Za-z0-9.-]*):\d{2,5}\b/g)].map((m) => m[1]);
+      expect(hosts.length, comp).toBeGreaterThan(3);
+      expect(new Set(hosts), `${comp}: every host:port is loopback`).toEqual(new Set(['127.0.0.1']));
+    }
+    const c = configs(objs);
+    expect(c.gateway.exporters['loadbalancing/isolationforest'].resolver).toEqual({ static: { hostnames: ['127.0.0.1:34317'] } });
+    expect(c.isolationforest.receivers.otlp.protocols.grpc.endpoint).toBe('127.0.0.1:34317');
+    expect(c.spanmetrics.service.telemetry.metrics.readers[0].pull.exporter.prometheus).toEqual({ host: '127.0.0.1', port: 28888 });
+    expect(ofKind(objs, 'Role')).toEqual([]);
+  });
+
+  it('gives every component distinct ports', () => {
+    const ports = Object.values(configs(objs)).flatMap((c: any) => [
+      c.receivers.otlp.protocols.grpc.endpoint, c.receivers.otlp.protocols.http.endpoint,
+      c.extensions.health_check.endpoint, `127.0.0.1:${c.service.telemetry.metrics.readers[0].pull.exporter.prometheus.port}`,
+    ]);
+    expect(new Set(ports).size).toBe(16);
+  });
+});
