@@ -1,0 +1,63 @@
+// helm lint (default and every option group) and values.schema.json: bad values are rejected with
+// one clear message naming the key.
+import { describe, expect, it } from 'vitest';
+import { CI_VALUES, LOCAL_PROFILE, lint, template, type RenderOptions } from './helm.js';
+import { basename } from 'node:path';
+
+describe('helm lint --strict', () => {
+  it('passes with the default values', async () => {
+    const r = await lint();
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 chart(s) failed');
+  });
+  for (const file of [...CI_VALUES, LOCAL_PROFILE]) {
+    it(`passes with ${basename(file)}`, async () => {
+      const r = await lint({ files: [file] });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      // a template `fail` shows up as an [INFO] line while lint still exits 0
+      expect(r.stdout + r.stderr).not.toMatch(/Fail:|\[ERROR\]|\[WARNING\]/);
+    });
+  }
+});
+
+// Each case: values that must be refused, and the message that must name the key.
+const rejected: Array<[string, RenderOptions, RegExp]> = [
+  ['a typo in a component key', { set: { 'gateway.replicas': 3 } }, /at '\/gateway': additional properties 'replicas' not allowed/],
+  ['a typo at the top level', { set: { 'loadbalancing.resolver': 'k8s' } }, /additional properties 'loadbalancing' not allowed/],
+  ['a typo in a nested section', { set: { 'backends.victoriaMetrics.url': 'http://x' } }, /at '\/backends\/victoriaMetrics': additional properties 'url' not allowed/],
+  ['a string where a count belongs', { setString: { 'isolationforest.replicaCount': 'three' } }, /at '\/isolationforest\/replicaCount': got string, want integer/],
+  ['a negative replica count', { set: { 'spanmetrics.replicaCount': -1 } }, /at '\/spanmetrics\/replicaCount': minimum: got -1, want 0/],
+  ['an unknown resolver', { set: { 'loadBalancing.resolver': 'dns' } }, /at '\/loadBalancing\/resolver': value must be one of 'k8s', 'static'/],
+  ['an unknown trace writer', { set: { 'backends.victoriaTraces.exportedBy': 'both' } }, /at '\/backends\/victoriaTraces\/exportedBy': value must be one of/],
+  ['autoscaling on a component without it', { set: { 'servicegraph.autoscaling.enabled': true } }, /at '\/servicegraph': additional properties 'autoscaling' not allowed/],
+  ['an unknown processor key', { set: { 'isolationforest.processor.treez': 50 } }, /at '\/isolationforest\/processor': additional properties 'treez' not allowed/],
+  ['an out-of-range threshold', { setJson: { 'isolationforest.processor.threshold': 1.5 } }, /at '\/isolationforest\/processor\/threshold': maximum: got 1.5, want 1/],
+  ['an unknown model group', { set: { 'isolationforest.processor.model_group': 'global' } }, /at '\/isolationforest\/processor\/model_group': value must be one of 'metric', 'series'/],
+  ['a Cassandra endpoint without port', { set: { 'backends.cassandra.endpoints': '{cassandra}' } }, /at '\/backends\/cassandra\/endpoints\/0': 'cassandra' does not match pattern/],
+  ['a TTL that is no duration', { set: { 'backends.cassandra.ttl': '30days' } }, /at '\/backends\/cassandra\/ttl': '30days' does not match pattern/],
+  ['an unknown replication class', { set: { 'backends.cassandra.replication.class': 'LocalStrategy' } }, /at '\/backends\/cassandra\/replication\/class': value must be one of/],
+  ['a bad image pull policy', { set: { 'gateway.image.pullPolicy': 'Sometimes' } }, /at '\/gateway\/image\/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'/],
+  ['a port out of range', { set: { 'spanmetrics.ports.otlpGrpc': 70000 } }, /at '\/spanmetrics\/ports\/otlpGrpc': maximum: got 70,?000, want 65,?535/],
+  ['a sampling percentage of 0', { set: { 'sampling.percentage': 0 } }, /at '\/sampling\/percentage': exclusiveMinimum: got 0, want 0/],
+  ['a metrics endpoint that is no URL', { set: { 'backends.victoriaMetrics.endpoint': 'victoriametrics:8428' } }, /at '\/backends\/victoriaMetrics\/endpoint': 'victoriametrics:8428' does not match pattern/],
+  // rules across keys, checked by the templates
+  ['traces written by a disabled component', { set: { 'backends.victoriaTraces.exportedBy': 'spanmetrics', 'spanmetrics.enabled': false } },
+    /backends.victoriaTraces.exportedBy=spanmetrics, but spanmetrics.enabled=false/],
+  ['a static resolver without targets', { set: { 'loadBalancing.resolver': 'static' } },
+    /loadBalancing.static.(servicegraph|spanmetrics|isolationforest) must list host:port targets when loadBalancing.resolver=static/],
+  ['TLS without a Secret', { set: { 'loadBalancing.tls.enabled': true } }, /loadBalancing.tls.enabled=true needs loadBalancing.tls.secretName/],
+  ['NetworkTopologyStrategy without datacenters', { set: { 'backends.cassandra.replication.class': 'NetworkTopologyStrategy' } },
+    /backends.cassandra.replication.datacenters must map each datacenter/],
+  ['a memory limit that is no quantity', { set: { 'gateway.resources.limits.memory': 'lots' } }, /resources.limits.memory "lots" is not a Kubernetes quantity/],
+];
+
+describe('values are validated', () => {
+  for (const [what, opts, message] of rejected) {
+    it(`rejects ${what}`, async () => {
+      const r = await template(opts);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe('');
+    });
+  }
+});
