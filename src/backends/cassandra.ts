@@ -1,0 +1,163 @@
+// The one launcher of Apache Cassandra 5.0.9 for tests, benchmarks and `mirador up`.
+// It runs the jars that `npm run tools` put into .tools/cassandra with java directly, because
+// bin/cassandra refuses to run as root and needs a full tarball layout (DESIGN section 8).
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePorts } from '../proc/ports.js';
+import { startProcess } from '../proc/process.js';
+import { waitForTcp } from '../proc/wait.js';
+
+export interface CassandraOptions {
+  /** Holds cassandra.yaml, data, commit log and the log file; reused data survives a restart. */
+  runDir: string;
+  /** JVM heap (Xms = Xmx), default 256. */
+  heapMb?: number;
+  /** Listen, RPC and seed address, default 127.0.0.1. */
+  listenAddress?: string;
+  /** Fixed CQL port, to restart a node where its clients expect it; default a free port. */
+  cqlPort?: number;
+  /** Fixed storage (gossip) port; default a free port. */
+  storagePort?: number;
+  /** How long to wait for CQL, default 120 s (start-up takes 9-13 s on an idle machine). */
+  startTimeoutMs?: number;
+}
+
+export interface RunningCassandra {
+  host: string;
+  cqlPort: number;
+  storagePort: number;
+  pid: number;
+  logFile: string;
+  /** SIGTERM (Cassandra flushes and exits), SIGKILL after 30 s; resolves once the process is gone. */
+  stop(): Promise<void>;
+}
+
+/** The repository root: the nearest directory above this module that holds package.json (works from src/ and dist/). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`cassandra: no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/** Where the jars live: $MIRADOR_CASSANDRA_HOME, else .tools/cassandra in the repository. */
+export function cassandraHome(): string {
+  return process.env.MIRADOR_CASSANDRA_HOME ?? join(repoRoot(), '.tools', 'cassandra');
+}
+
+export function cassandraInstalled(): boolean {
+  const lib = join(cassandraHome(), 'lib');
+  return existsSync(lib) && readdirSync(lib).some((f) => /^cassandra-all-.*\.jar$/.test(f));
+}
+
+// The module flags of Cassandra 5.0's conf/jvm17-server.options: without them Java 17 refuses
+// the reflective access Cassandra needs at start-up.
+const JPMS_FLAGS = [
+  '--add-exports', 'java.base/jdk.internal.misc=ALL-UNNAMED',
+  '--add-exports', 'java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED',
+  '--add-exports', 'java.rmi/sun.rmi.registry=ALL-UNNAMED',
+  '--add-exports', 'java.rmi/sun.rmi.server=ALL-UNNAMED',
+  '--add-exports', 'java.sql/java.sql=ALL-UNNAMED',
+  '--add-exports', 'java.base/java.lang.ref=ALL-UNNAMED',
+  '--add-exports', 'jdk.unsupported/sun.misc=ALL-UNNAMED',
+  '--add-exports', 'jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED',
+  '--add-exports', 'jdk.attach/sun.tools.attach=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.lang.module=ALL-UNNAMED',
+  '--add-opens', 'java.base/jdk.internal.loader=ALL-UNNAMED',
+  '--add-opens', 'java.base/jdk.internal.ref=ALL-UNNAMED',
+  '--add-opens', 'java.base/jdk.internal.reflect=ALL-UNNAMED',
+  '--add-opens', 'java.base/jdk.internal.math=ALL-UNNAMED',
+  '--add-opens', 'java.base/jdk.internal.module=ALL-UNNAMED',
+  '--add-opens', 'java.base/jdk.internal.util.jar=ALL-UNNAMED',
+  '--add-opens', 'jdk.management/com.sun.management.internal=ALL-UNNAMED',
+  '--add-opens', 'java.base/sun.nio.ch=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.io=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.lang.reflect=ALL-UNNAMED',
+  '--add-opens', 'jdk.compiler/com.sun.tools.javac=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.lang=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.util=ALL-UNNAMED',
+];
+
+/** cassandra.yaml for one loopback node whose every directory lies under runDir. */
+export function cassandraYaml(runDir: string, host: string, cqlPort: number, storagePort: number): string {
+  const dir = (name: string) => join(runDir, name);
+  return stringify({
+    cluster_name: 'mirador',
+    num_tokens: 16,
+    partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
+    endpoint_snitch: 'SimpleSnitch',
+    seed_provider: [{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: `${host}:${storagePort}` }] }],
+    listen_address: host,
+    rpc_address: host,
+    storage_port: storagePort,
+    native_transport_port: cqlPort,
+    start_native_transport: true,
+    data_file_directories: [dir('data')],
+    commitlog_directory: dir('commitlog'),
+    saved_caches_directory: dir('saved_caches'),
+    hints_directory: dir('hints'),
+    cdc_raw_directory: dir('cdc_raw'),
+    commitlog_sync: 'periodic',
+    commitlog_sync_period: '10000ms',
+    // Small memtables keep a 256 MiB heap safe with 1 MiB log bodies.
+    memtable_heap_space: '32MiB',
+    memtable_offheap_space: '32MiB',
+    // A test node is thrown away; snapshots on drop/truncate would only fill the disk.
+    auto_snapshot: false,
+    authenticator: 'AllowAllAuthenticator',
+    authorizer: 'AllowAllAuthorizer',
+  });
+}
+
+/** Starts a single Cassandra node on free loopback ports and resolves once it accepts CQL connections. */
+export async function startCassandra(opts: CassandraOptions): Promise<RunningCassandra> {
+  if (!cassandraInstalled()) {
+    throw new Error(`cassandra: no Cassandra jars in ${join(cassandraHome(), 'lib')}; run \`npm run tools\` (or \`bash scripts/tools.sh cassandra\`) first`);
+  }
+  const home = cassandraHome();
+  const runDir = resolve(opts.runDir);
+  const host = opts.listenAddress ?? '127.0.0.1';
+  const heapMb = opts.heapMb ?? 256;
+  const [cqlPort, storagePort] = opts.cqlPort && opts.storagePort
+    ? [opts.cqlPort, opts.storagePort]
+    : await freePorts(2).then(([a, b]) => [opts.cqlPort ?? a, opts.storagePort ?? b]);
+  mkdirSync(runDir, { recursive: true });
+  const yamlFile = join(runDir, 'cassandra.yaml');
+  writeFileSync(yamlFile, cassandraYaml(runDir, host, cqlPort, storagePort));
+  const jvmArgs = [
+    `-Xms${heapMb}M`, `-Xmx${heapMb}M`, '-XX:+UseG1GC', '-Xss256k',
+    ...JPMS_FLAGS,
+    '-Djdk.attach.allowAttachSelf=true',
+    '-Dio.netty.tryReflectionSetAccessible=true',
+    `-Dcassandra.config=file://${yamlFile}`,
+    '-Dcassandra-foreground=yes',
+    `-Dcassandra.storagedir=${runDir}`,
+    `-Dcassandra.logdir=${runDir}`,
+    // A single node has no ring to wait for; without these start-up takes 40 s instead of ~10 s.
+    '-Dcassandra.ring_delay_ms=1000',
+    '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+    // No JMX port: nothing else listens, and the node is stopped by pid.
+    '-cp', `${join(home, 'conf')}:${join(home, 'lib')}/*`,
+    'org.apache.cassandra.service.CassandraDaemon',
+  ];
+  const logFile = join(runDir, 'cassandra.log');
+  const proc = startProcess({ name: 'cassandra', cmd: 'java', args: jvmArgs, logFile });
+  const stop = () => proc.stop(30_000);
+  const timeoutMs = opts.startTimeoutMs ?? 120_000;
+  const died = proc.exited.then((code) => {
+    throw new Error(`cassandra exited (${code}) during start-up; last lines of ${logFile}:\n${proc.tail(30)}`);
+  });
+  try {
+    await Promise.race([waitForTcp(cqlPort, host, timeoutMs), died]);
+  } catch (e) {
+    await stop();
+    throw new Error(`cassandra did not accept CQL on ${host}:${cqlPort}: ${(e as Error).message}\n${proc.tail(30)}`);
+  }
+  died.catch(() => undefined); // a later exit is the caller's business (stop() or a test that kills it)
+  return { host, cqlPort, storagePort, pid: proc.child.pid!, logFile, stop };
+}
