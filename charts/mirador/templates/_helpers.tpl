@@ -42,6 +42,8 @@ retry_on_failure:
 {{- else -}}
 sending_queue:
   enabled: true
+  queue_size: {{ .root.Values.queue.queue_size }}
+  num_consumers: {{ .root.Values.queue.num_consumers }}
 retry_on_failure:
   enabled: true
 {{- end -}}
@@ -53,17 +55,17 @@ retry_on_failure:
 {{- $targetValues := index $r.Values .target -}}
 routing_key: {{ .routingKey }}
 timeout: {{ $lb.timeout }}
-{{- if .v.persistentQueue.enabled }}
-{{- /* one queue in front of the per-endpoint sub-exporters: only it can be persistent */}}
+{{- /* Queue and retry live at this level, in front of the per-endpoint sub-exporters: a failed batch
+     comes back here and is re-routed over the current endpoints (a pod that left is skipped).
+     Only this queue can be persistent (the sub-exporters would share one storage). */}}
 {{ include "mirador.queue" . }}
-{{- end }}
 protocol:
   otlp:
     timeout: {{ $lb.timeout }}
-    {{- if .v.persistentQueue.enabled }}
     sending_queue:
       enabled: false
-    {{- end }}
+    retry_on_failure:
+      enabled: false
     tls:
       {{- if $lb.tls.enabled }}
       insecure: false
