@@ -61,3 +61,28 @@ describe('values are validated', () => {
     });
   }
 });
+
+describe('the chart README documents every value', () => {
+  it('names each key of values.yaml and of the collector defaults', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { join } = await import('node:path');
+    const { CHART } = await import('./helm.js');
+    // inline code spans outside fenced blocks
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8').replace(/```[\s\S]*?```/g, '');
+    const documented = new Set([...readme.matchAll(/`([^`]+)`/g)].flatMap((m) => m[1].split(/[\s./=:,{}[\]]+/)));
+    const keys = new Set<string>();
+    const walk = (v: unknown, skip: boolean) => {
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return;
+      for (const [k, child] of Object.entries(v)) {
+        keys.add(k);
+        // free-form maps hold user data, not chart keys
+        if (!['config', 'headers', 'labels', 'podAnnotations', 'podLabels', 'nodeSelector', 'affinity', 'volume', 'tls', 'behavior', 'podSecurityContext', 'securityContext', 'resources'].includes(k) && !skip) walk(child, false);
+      }
+    };
+    walk(parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')), false);
+    walk(parse(readFileSync(join(CHART, 'charts/collector/values.yaml'), 'utf8')), false);
+    const missing = [...keys].filter((k) => !documented.has(k));
+    expect(missing).toEqual([]);
+  });
+});
