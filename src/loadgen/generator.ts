@@ -37,6 +37,8 @@ export interface LoadgenCounts {
   spans: SignalCount & { generated: number };
   metricPoints: SignalCount & { byMetric: Record<string, number> };
   logs: SignalCount & { generated: number };
+  /** Errors of the final flush at stop (the items concerned are counted as failed). */
+  shutdownErrors?: string[];
 }
 
 export interface Loadgen {
@@ -221,9 +223,11 @@ export function startLoadgen(o: LoadgenOptions): Loadgen {
       clearInterval(timer);
       clearTimeout(durationTimer);
       endSec = elapsed();
-      // Shutdown flushes the span and log queues and makes a last metric collection and export.
-      await Promise.all([...tel.values()].map((s) => s.shutdown()));
+      // Shutdown flushes the span and log queues and makes a last metric collection and export;
+      // a failed final export is already counted as failed by the counting exporters.
+      const results = await Promise.allSettled([...tel.values()].map((s) => s.shutdown()));
       const c = counts();
+      c.shutdownErrors = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error)?.message ?? r.reason)] : []));
       resolveDone(c);
       return c;
     })();
