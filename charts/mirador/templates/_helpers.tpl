@@ -130,6 +130,10 @@ extensions:
   file_storage/queue:
     directory: {{ $v.persistentQueue.directory | quote }}
     create_directory: true
+    # reclaim disk after a backlog drained; compaction writes next to the queue (root fs is read-only)
+    compaction:
+      on_rebound: true
+      directory: {{ $v.persistentQueue.directory | quote }}
   {{- end }}
 receivers:
   otlp:
