@@ -5,13 +5,17 @@
 // ceil(log2 psi) or at one point. Path length h(x) = depth of the leaf + c(leaf size), and
 // s(x) = 2^(-E[h(x)] / c(psi)).
 //
-// Trees are flat arrays of 16-byte nodes: [f64 value][i32 feature][i32 child].
-//   internal node: feature >= 0, value = split value, child = index of the left child; the
-//                  right child is child + 1 (x[feature] <= value goes left, as in scikit-learn).
-//   leaf:          feature = -1, child = leaf size, value = (depth + c(size)) / c(psi_t), the
-//                  leaf's normalised path length precomputed at build time, so scoring is a
-//                  branch-light walk and one add per tree. (psi_t = points the tree was grown
-//                  on; when c(psi_t) = 0, i.e. one point, the value is 1 as in scikit-learn.)
+// Trees are flat arrays of 16-byte nodes: [f64 split value][i32 feature][i32 child], plus a
+// parallel f64 array of leaf values and the depth of each tree's deepest leaf.
+//   internal node: split value, feature, child = index of the left child; the right child is
+//                  child + 1 (x[feature] <= value goes left, as in scikit-learn).
+//   leaf:          value = +Infinity, feature = 0, child = its own index, so one more step of a
+//                  walk stays on the leaf. Scoring therefore walks every tree for exactly its
+//                  depth with no data-dependent branch and interleaves 4 rows (independent
+//                  load chains), then adds the leaf value (depth + c(size)) / c(psi_t), the
+//                  leaf's normalised path length precomputed at build time. (psi_t = points the
+//                  tree was grown on; when c(psi_t) = 0, i.e. one point, the value is 1 as in
+//                  scikit-learn.)
 
 import { allocBytes, freeBytes } from './alloc';
 import { Model, NODE_BYTES } from './model';
@@ -23,13 +27,14 @@ let bRows: usize = 0; // base of the rows the sample indices refer to
 let bRowBytes: usize = 0;
 let bIdx: usize = 0; // u32 sample indices, partitioned in place
 let bTree: usize = 0; // first node of the tree being built
+let bLeaves: usize = 0; // its leaf values
 let bNext: i32 = 0; // next free node
 let bLimit: i32 = 0;
 let bInvC: f64 = 0; // 1 / c(psi_t), 0 when c(psi_t) = 0
 let bFeat: usize = 0;
 let bDims: i32 = 0;
 let bRng: usize = 0;
-let bMaxDepth: i32 = 0;
+let bMaxDepth: i32 = 0; // deepest leaf of the tree being built
 
 @inline function sampleValue(i: i32, f: i32): f64 {
   return load<f64>(bRows + <usize>load<u32>(bIdx + (<usize>i << 2)) * bRowBytes + (<usize>f << 3));
@@ -37,10 +42,10 @@ let bMaxDepth: i32 = 0;
 
 function makeLeaf(node: i32, size: i32, depth: i32): void {
   const p = bTree + <usize>node * NODE_BYTES;
-  const v = bInvC > 0 ? (<f64>depth + avgPathLength(size)) * bInvC : 1.0;
-  store<f64>(p, v);
-  store<i32>(p, -1, 8);
-  store<i32>(p, size, 12);
+  store<f64>(p, Infinity);
+  store<i32>(p, 0, 8);
+  store<i32>(p, node, 12);
+  store<f64>(bLeaves + (<usize>node << 3), bInvC > 0 ? (<f64>depth + avgPathLength(size)) * bInvC : 1.0);
   if (depth > bMaxDepth) bMaxDepth = depth;
 }
 
@@ -106,6 +111,7 @@ export function buildTree(m: Model, t: i32, rows: usize, idx: usize, psi: i32): 
   bRowBytes = <usize>m.dims << 3;
   bIdx = idx;
   bTree = m.nodes + <usize>t * <usize>m.stride * NODE_BYTES;
+  bLeaves = m.leaves + (<usize>t * <usize>m.stride << 3);
   bNext = 1;
   bLimit = heightLimit(psi);
   const c = avgPathLength(psi);
@@ -113,9 +119,10 @@ export function buildTree(m: Model, t: i32, rows: usize, idx: usize, psi: i32): 
   bFeat = m.feat;
   bDims = m.dims;
   bRng = changetype<usize>(m);
-  bMaxDepth = m.maxDepth;
+  bMaxDepth = 0;
   buildNode(0, 0, psi, 0);
-  m.maxDepth = bMaxDepth;
+  store<i32>(m.depths + (<usize>t << 2), bMaxDepth);
+  if (bMaxDepth > m.maxDepth) m.maxDepth = bMaxDepth;
 }
 
 /** Partial Fisher-Yates: moves a uniform sample of k of the n indices at idx to its front. */
@@ -161,6 +168,13 @@ export function rebuildFromWindow(m: Model, t: i32): void {
 // rows scored per block: the block's rows stay in cache while every tree walks them
 const BLOCK: i32 = 256;
 
+/** One step of a walk: node byte offset -> child byte offset (a leaf maps to itself). */
+@inline function step(tree: usize, p: usize, row: usize): usize {
+  const n = tree + p;
+  const go = <i32>(load<f64>(row + (<usize>load<i32>(n, 8) << 3)) > load<f64>(n));
+  return <usize>(load<i32>(n, 12) + go) << 4;
+}
+
 /** Writes s(x) for n rows at `rows` to out (n f64). The model must be built. */
 export function scoreRows(m: Model, rows: usize, n: i32, out: usize): void {
   const rowBytes = <usize>m.dims << 3;
@@ -171,21 +185,36 @@ export function scoreRows(m: Model, rows: usize, n: i32, out: usize): void {
     const e = b + BLOCK < n ? b + BLOCK : n;
     for (let r = b; r < e; r++) store<f64>(out + (<usize>r << 3), 0.0);
     let tree = m.nodes;
+    let leaves = m.leaves;
     for (let t = 0; t < trees; t++) {
+      const depth = load<i32>(m.depths + (<usize>t << 2));
+      let r = b;
       let row = rows + <usize>b * rowBytes;
-      for (let r = b; r < e; r++) {
-        let p = tree;
-        let f = load<i32>(p, 8);
-        while (f >= 0) {
-          const go = <i32>(load<f64>(row + (<usize>f << 3)) > load<f64>(p));
-          p = tree + (<usize>(load<i32>(p, 12) + go) << 4);
-          f = load<i32>(p, 8);
+      for (; r + 4 <= e; r += 4) {
+        const x0 = row, x1 = row + rowBytes, x2 = row + 2 * rowBytes, x3 = row + 3 * rowBytes;
+        let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0;
+        for (let d = 0; d < depth; d++) {
+          p0 = step(tree, p0, x0);
+          p1 = step(tree, p1, x1);
+          p2 = step(tree, p2, x2);
+          p3 = step(tree, p3, x3);
         }
         const o = out + (<usize>r << 3);
-        store<f64>(o, load<f64>(o) + load<f64>(p));
+        store<f64>(o, load<f64>(o) + load<f64>(leaves + (p0 >> 1)));
+        store<f64>(o, load<f64>(o, 8) + load<f64>(leaves + (p1 >> 1)), 8);
+        store<f64>(o, load<f64>(o, 16) + load<f64>(leaves + (p2 >> 1)), 16);
+        store<f64>(o, load<f64>(o, 24) + load<f64>(leaves + (p3 >> 1)), 24);
+        row += rowBytes << 2;
+      }
+      for (; r < e; r++) {
+        let p: usize = 0;
+        for (let d = 0; d < depth; d++) p = step(tree, p, row);
+        const o = out + (<usize>r << 3);
+        store<f64>(o, load<f64>(o) + load<f64>(leaves + (p >> 1)));
         row += rowBytes;
       }
       tree += treeBytes;
+      leaves += <usize>m.stride << 3;
     }
     for (let r = b; r < e; r++) {
       const o = out + (<usize>r << 3);

@@ -46,8 +46,10 @@ export function forest_new(trees: i32, psi: i32, dims: i32, seed: u64): i32 {
   if (changetype<usize>(m) == 0) return ERR_NOMEM;
   memory.fill(changetype<usize>(m), 0, offsetof<Model>());
   m.nodes = allocBytes(<u64>trees * <u64>stride * <u64>NODE_BYTES);
+  m.leaves = allocBytes(<u64>trees * <u64>stride << 3);
+  m.depths = allocBytes(<u64>trees << 2);
   m.feat = allocBytes(<u64>dims << 2);
-  if (m.nodes == 0 || m.feat == 0) {
+  if (m.nodes == 0 || m.leaves == 0 || m.depths == 0 || m.feat == 0) {
     releaseModel(m);
     return ERR_NOMEM;
   }
@@ -68,6 +70,8 @@ export function forest_new(trees: i32, psi: i32, dims: i32, seed: u64): i32 {
 
 function releaseModel(m: Model): void {
   freeBytes(m.nodes);
+  freeBytes(m.leaves);
+  freeBytes(m.depths);
   freeBytes(m.feat);
   freeBytes(m.window);
   freeBytes(m.windowIdx);

@@ -19,6 +19,8 @@ export class Model {
   dims: i32;
   stride: i32; // nodes reserved per tree: 2*psi - 1 (a binary tree over psi points)
   nodes: usize; // trees * stride nodes of NODE_BYTES
+  leaves: usize; // f64[trees * stride]: normalised path length of each leaf node
+  depths: usize; // i32[trees]: deepest leaf of each tree (the walk's fixed step count)
   feat: usize; // i32[dims]: feature permutation drawn from at each split
   built: i32; // 1 once every tree has been built
   maxDepth: i32; // deepest leaf of the trees built so far (for tests of the height limit)

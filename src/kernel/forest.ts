@@ -58,16 +58,16 @@ export class Kernel {
   }
 
   static load(path: string = defaultKernelPath()): Kernel {
-    let bytes: Buffer;
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = readFileSync(path);
+      bytes = new Uint8Array(readFileSync(path));
     } catch (e) {
       throw new Error(`cannot read kernel ${path} (run npm run build:wasm): ${(e as Error).message}`);
     }
     return Kernel.fromBytes(bytes);
   }
 
-  static fromBytes(bytes: Uint8Array): Kernel {
+  static fromBytes(bytes: BufferSource): Kernel {
     return new Kernel(new WebAssembly.Instance(new WebAssembly.Module(bytes), {}));
   }
 

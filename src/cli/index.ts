@@ -1,0 +1,12 @@
+// `mirador`: the project's command line. Each subcommand lives in commands/<name>.ts and exports
+// register(program); add new ones here.
+import { Command } from 'commander';
+import { register as registerBench } from './commands/bench.js';
+import { register as registerBenchAll } from './commands/bench-all.js';
+import { exitOnCommanderError } from './errors.js';
+
+const program = new Command('mirador').description('Mirador Signals Pipeline').showHelpAfterError(false);
+exitOnCommanderError(program);
+registerBench(program);
+registerBenchAll(program);
+await program.parseAsync(process.argv);
