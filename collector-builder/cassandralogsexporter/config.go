@@ -53,7 +53,8 @@ type Config struct {
 
 // ReplicationConfig is the keyspace replication, used when the keyspace is created.
 type ReplicationConfig struct {
-	// Class is SimpleStrategy (with ReplicationFactor) or NetworkTopologyStrategy (with Datacenters).
+	// Class is SimpleStrategy (with ReplicationFactor) or NetworkTopologyStrategy (with Datacenters;
+	// ReplicationFactor is then ignored).
 	Class             string         `mapstructure:"class"`
 	ReplicationFactor int            `mapstructure:"replication_factor"`
 	Datacenters       map[string]int `mapstructure:"datacenters"`
@@ -148,9 +149,6 @@ func (r ReplicationConfig) validate() []error {
 			if n := r.Datacenters[dc]; n < 1 || dc == "" {
 				errs = append(errs, fmt.Errorf("replication.datacenters.%s: factor %d must be at least 1", dc, n))
 			}
-		}
-		if r.ReplicationFactor != 0 {
-			errs = append(errs, errors.New("replication.replication_factor: NetworkTopologyStrategy takes factors per datacenter in replication.datacenters"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("replication.class: %q must be SimpleStrategy or NetworkTopologyStrategy", r.Class))

@@ -1,0 +1,51 @@
+//go:build integration
+
+// Run against a live Cassandra (the npm suites start one with src/backends/cassandra.ts):
+//
+//	CASSANDRA_ENDPOINT=127.0.0.1:9042 go test -tags integration -run Integration ./...
+package cassandralogsexporter
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+func TestIntegrationWriteAndRetry(t *testing.T) {
+	endpoint := os.Getenv("CASSANDRA_ENDPOINT")
+	require.NotEmpty(t, endpoint, "set CASSANDRA_ENDPOINT=host:port")
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoints = []string{endpoint}
+	cfg.Keyspace = "it_" + time.Now().Format("150405")
+	exp, err := newLogsExporter(cfg, exportertest.NewNopSettings(exportertest.NopType))
+	require.NoError(t, err)
+	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, exp.shutdown(context.Background())) }()
+	require.Eventually(t, func() bool { return exp.session.Load() != nil }, 60*time.Second, 100*time.Millisecond)
+
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "checkout")
+	sl := rl.ScopeLogs().AppendEmpty()
+	for i := 0; i < 1000; i++ {
+		lr := sl.LogRecords().AppendEmpty()
+		lr.SetTimestamp(1_700_000_000_000_000_000)
+		lr.SetSpanID([8]byte{1, 2, 3, 4, 5, 6, 7, 8})
+		lr.SetSeverityNumber(plog.SeverityNumberInfo)
+		lr.Body().SetStr("same body") // 1000 identical records: 1000 rows
+	}
+	start := time.Now()
+	require.NoError(t, exp.pushLogs(context.Background(), ld))
+	require.NoError(t, exp.pushLogs(context.Background(), ld)) // a retry rewrites the same rows
+	t.Logf("2 x 1000 records in %v", time.Since(start))
+	var n int
+	require.NoError(t, exp.session.Load().Query("SELECT COUNT(*) FROM "+cfg.Keyspace+".logs").Consistency(gocql.One).Scan(&n))
+	require.Equal(t, 1000, n)
+}
