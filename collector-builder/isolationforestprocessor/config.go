@@ -77,6 +77,7 @@ func createDefaultConfig() *Config {
 }
 
 // Validate rejects out-of-range values; every message starts with the offending key.
+// kernel_path is checked at start, when the kernel is loaded and its ABI verified.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key string, format string, args ...any) {

@@ -1,6 +1,9 @@
 package isolationforestprocessor
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // Per-series state and the feature vector derived from it.
 //
@@ -76,7 +79,8 @@ type seriesState struct {
 }
 
 // seriesTable maps series keys to states with a fixed capacity and CLOCK eviction
-// (an approximation of least-recently-seen in O(1) amortised time, one bit per series).
+// (an approximation of least-recently-seen in O(1) amortised time, one bit per series: a series
+// seen since the clock hand last passed gets a second chance).
 type seriesTable struct {
 	index map[uint64]uint32
 	slots []seriesState
@@ -123,7 +127,11 @@ func (t *seriesTable) get(key uint64) (s *seriesState, created bool, evicted uin
 		evicted, didEvict = t.slots[slot].key, true
 		delete(t.index, evicted)
 	}
-	t.slots[slot] = seriesState{key: key, ref: true}
+	// A new series starts unreferenced: a one-off series is the first to go unless seen again,
+	// so a burst of new series cannot flush the steady ones.
+	t.slots[slot] = seriesState{key: key}
 	t.index[key] = slot
 	return &t.slots[slot], true, evicted, didEvict
 }
+
+const sizeofSeriesState = unsafe.Sizeof(seriesState{})

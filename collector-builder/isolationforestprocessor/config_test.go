@@ -1,0 +1,127 @@
+package isolationforestprocessor
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap/xconfmap"
+
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
+)
+
+func TestConfigStruct(t *testing.T) {
+	require.NoError(t, componenttest.CheckConfigStruct(createDefaultConfig()))
+	require.NoError(t, createDefaultConfig().Validate())
+}
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	tests := []struct {
+		id      component.ID
+		want    *Config
+		wantErr string
+	}{
+		{id: component.NewID(metadata.Type), want: createDefaultConfig()},
+		{id: component.NewIDWithName(metadata.Type, "custom"), want: &Config{
+			Trees: 50, SampleSize: 128, WindowSize: 1024, WarmupPoints: 5, Threshold: 0.7,
+			ModelGroup: ModelGroupSeries, MaxSeries: 1000, OutputMode: OutputModeMetrics,
+			ScorePrecision: 3, Instances: 2, KernelPath: "/opt/kernels/isolation_forest.wasm", Seed: 42,
+		}},
+		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "threshold: must be in (0, 1], got 1.5"},
+		{id: component.NewIDWithName(metadata.Type, "bad_mode"), wantErr: `output_mode: must be "attributes" or "metrics", got "labels"`},
+		{id: component.NewIDWithName(metadata.Type, "bad_group"), wantErr: `model_group: must be "metric" or "series", got "service"`},
+		{id: component.NewIDWithName(metadata.Type, "bad_window"), wantErr: "window_size: must be between sample_size (256) and 1048576, got 100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			if tt.wantErr != "" {
+				assert.ErrorContains(t, xconfmap.Validate(cfg), tt.wantErr)
+				return
+			}
+			require.NoError(t, xconfmap.Validate(cfg))
+			assert.Equal(t, tt.want, cfg)
+		})
+	}
+}
+
+func TestValidateNamesEveryKey(t *testing.T) {
+	cases := map[string]func(*Config){
+		"trees":           func(c *Config) { c.Trees = 0 },
+		"sample_size":     func(c *Config) { c.SampleSize = 1 },
+		"window_size":     func(c *Config) { c.WindowSize = 10 },
+		"warmup_points":   func(c *Config) { c.WarmupPoints = 1 },
+		"threshold":       func(c *Config) { c.Threshold = 0 },
+		"model_group":     func(c *Config) { c.ModelGroup = "" },
+		"max_series":      func(c *Config) { c.MaxSeries = 0 },
+		"output_mode":     func(c *Config) { c.OutputMode = "both" },
+		"score_precision": func(c *Config) { c.ScorePrecision = -1 },
+		"instances":       func(c *Config) { c.Instances = -1 },
+	}
+	for key, breakIt := range cases {
+		cfg := createDefaultConfig()
+		breakIt(cfg)
+		err := cfg.Validate()
+		require.Error(t, err, key)
+		assert.True(t, strings.HasPrefix(err.Error(), key+": "), "error for %s should start with the key: %v", key, err)
+	}
+}
+
+// The README's option table and the Config struct cannot drift: same keys, same defaults.
+func TestReadmeOptionTable(t *testing.T) {
+	f, err := os.Open("README.md")
+	require.NoError(t, err)
+	defer f.Close()
+	row := regexp.MustCompile("^\\| `([a-z_]+)` \\| ([^|]+) \\|")
+	documented := map[string]string{}
+	inOptions := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "## ") {
+			inOptions = line == "## Options"
+		}
+		if m := row.FindStringSubmatch(line); inOptions && m != nil {
+			documented[m[1]] = strings.TrimSpace(m[2])
+		}
+	}
+	require.NoError(t, sc.Err())
+
+	def := reflect.ValueOf(*createDefaultConfig())
+	typ := def.Type()
+	keys := map[string]bool{}
+	for i := 0; i < typ.NumField(); i++ {
+		key := typ.Field(i).Tag.Get("mapstructure")
+		keys[key] = true
+		doc, ok := documented[key]
+		if !assert.True(t, ok, "option %q missing from README's option table", key) {
+			continue
+		}
+		want := strings.Trim(doc, "`")
+		if key == "instances" || key == "kernel_path" {
+			// 0 means GOMAXPROCS and "" the embedded kernel: documented in words.
+			continue
+		}
+		assert.Equal(t, want, formatDefault(def.Field(i)), "README default of %q", key)
+	}
+	for key := range documented {
+		assert.True(t, keys[key], "README documents %q, which Config does not have", key)
+	}
+}
+
+func formatDefault(v reflect.Value) string { return fmt.Sprint(v.Interface()) }
