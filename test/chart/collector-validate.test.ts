@@ -10,14 +10,25 @@ import { parse } from 'yaml';
 import { CI_VALUES, COLLECTOR, LOCAL_PROFILE, configTexts, render } from './helm.js';
 
 const run = promisify(execFile);
-// What the pod spec provides: MY_POD_IP from the downward API, Cassandra credentials from the Secret.
-const ENV = { ...process.env, MY_POD_IP: '10.1.2.3', CASSANDRA_USERNAME: 'mirador', CASSANDRA_PASSWORD: 'secret' };
+// What a pod has: MY_POD_IP from the downward API, Cassandra credentials from the Secret, and API
+// credentials (the k8s resolver builds its Kubernetes client while `validate` builds the pipelines;
+// here a kubeconfig stands in for the ServiceAccount: the client is created, never connected).
+const ENV: NodeJS.ProcessEnv = { ...process.env, MY_POD_IP: '10.1.2.3', CASSANDRA_USERNAME: 'mirador', CASSANDRA_PASSWORD: 'secret' };
+const KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters: [{name: validate, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: validate, user: {token: unused}}]
+contexts: [{name: validate, context: {cluster: validate, user: validate, namespace: miradorstack}}]
+current-context: validate
+`;
 
 let dir: string;
 let n = 0;
 beforeAll(() => {
   if (!existsSync(COLLECTOR)) throw new Error(`${COLLECTOR} is missing: run \`bash scripts/build-collector.sh\` (npm test does it)`);
   dir = mkdtempSync(join(tmpdir(), 'mirador-chart-'));
+  writeFileSync(join(dir, 'kubeconfig'), KUBECONFIG);
+  ENV.KUBECONFIG = join(dir, 'kubeconfig');
 });
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
