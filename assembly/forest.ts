@@ -11,7 +11,7 @@
 //                  child + 1 (x[feature] <= value goes left, as in scikit-learn).
 //   leaf:          value = +Infinity, feature = 0, child = its own index, so one more step of a
 //                  walk stays on the leaf. Scoring therefore walks every tree for exactly its
-//                  depth with no data-dependent branch and interleaves 4 rows (independent
+//                  depth with no data-dependent branch and interleaves 8 rows (independent
 //                  load chains), then adds the leaf value (depth + c(size)) / c(psi_t), the
 //                  leaf's normalised path length precomputed at build time. (psi_t = points the
 //                  tree was grown on; when c(psi_t) = 0, i.e. one point, the value is 1 as in
@@ -190,21 +190,31 @@ export function scoreRows(m: Model, rows: usize, n: i32, out: usize): void {
       const depth = load<i32>(m.depths + (<usize>t << 2));
       let r = b;
       let row = rows + <usize>b * rowBytes;
-      for (; r + 4 <= e; r += 4) {
-        const x0 = row, x1 = row + rowBytes, x2 = row + 2 * rowBytes, x3 = row + 3 * rowBytes;
+      for (; r + 8 <= e; r += 8) {
+        const x0 = row, x1 = x0 + rowBytes, x2 = x1 + rowBytes, x3 = x2 + rowBytes;
+        const x4 = x3 + rowBytes, x5 = x4 + rowBytes, x6 = x5 + rowBytes, x7 = x6 + rowBytes;
         let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0;
+        let p4: usize = 0, p5: usize = 0, p6: usize = 0, p7: usize = 0;
         for (let d = 0; d < depth; d++) {
           p0 = step(tree, p0, x0);
           p1 = step(tree, p1, x1);
           p2 = step(tree, p2, x2);
           p3 = step(tree, p3, x3);
+          p4 = step(tree, p4, x4);
+          p5 = step(tree, p5, x5);
+          p6 = step(tree, p6, x6);
+          p7 = step(tree, p7, x7);
         }
         const o = out + (<usize>r << 3);
         store<f64>(o, load<f64>(o) + load<f64>(leaves + (p0 >> 1)));
         store<f64>(o, load<f64>(o, 8) + load<f64>(leaves + (p1 >> 1)), 8);
         store<f64>(o, load<f64>(o, 16) + load<f64>(leaves + (p2 >> 1)), 16);
         store<f64>(o, load<f64>(o, 24) + load<f64>(leaves + (p3 >> 1)), 24);
-        row += rowBytes << 2;
+        store<f64>(o, load<f64>(o, 32) + load<f64>(leaves + (p4 >> 1)), 32);
+        store<f64>(o, load<f64>(o, 40) + load<f64>(leaves + (p5 >> 1)), 40);
+        store<f64>(o, load<f64>(o, 48) + load<f64>(leaves + (p6 >> 1)), 48);
+        store<f64>(o, load<f64>(o, 56) + load<f64>(leaves + (p7 >> 1)), 56);
+        row += rowBytes << 3;
       }
       for (; r < e; r++) {
         let p: usize = 0;
