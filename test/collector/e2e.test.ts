@@ -1,0 +1,200 @@
+// End-to-end test of build/otelcol-mirador: OTLP/HTTP JSON in -> otlp receiver -> isolationforest
+// -> otlphttp exporter (JSON) -> a small OTLP sink in this test. Every point must arrive, injected
+// spikes must be flagged, ordinary points mostly not. Plus the component list and start-up failures
+// for invalid processor config. `npm test` builds the binary first (scripts/ensure.sh collector).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { freePorts, startProcess, waitFor, waitForHttp, type ManagedProcess } from '../../src/proc/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const binary = join(root, 'build/otelcol-mirador');
+const work = mkdtempSync(join(tmpdir(), 'mirador-collector-e2e-'));
+
+beforeAll(() => {
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run build:collector\` first`);
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// ---- OTLP JSON helpers ---------------------------------------------------------------------------
+interface KeyValue { key: string; value: { stringValue?: string; intValue?: string; doubleValue?: number } }
+interface DataPoint { attributes?: KeyValue[]; timeUnixNano: string; asDouble?: number }
+interface ExportRequest {
+  resourceMetrics: { resource?: { attributes?: KeyValue[] }; scopeMetrics: { scope?: { name?: string }; metrics: { name: string; gauge?: { dataPoints: DataPoint[] } }[] }[] }[];
+}
+const attr = (point: DataPoint, key: string) => point.attributes?.find((a) => a.key === key)?.value.stringValue;
+
+/** A tiny OTLP/HTTP metrics sink: collects every data point posted to /v1/metrics. */
+async function startSink(port: number): Promise<{ server: Server; points: DataPoint[] }> {
+  const points: DataPoint[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url !== '/v1/metrics' || !req.headers['content-type']?.includes('json')) {
+        res.writeHead(400).end();
+        return;
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportRequest;
+      for (const rm of body.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) {
+        points.push(...(m.gauge?.dataPoints ?? []));
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { server, points };
+}
+
+function collectorConfig(p: { receiver: number; sink: number; health: number; telemetry: number }, processor: Record<string, unknown>): string {
+  return JSON.stringify({ // JSON is YAML: no templating of indentation
+    receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.receiver}` } } } },
+    processors: { isolationforest: processor },
+    exporters: { otlphttp: { endpoint: `http://127.0.0.1:${p.sink}`, encoding: 'json', compression: 'none' } },
+    extensions: { health_check: { endpoint: `127.0.0.1:${p.health}` } },
+    service: {
+      extensions: ['health_check'],
+      telemetry: { metrics: { level: 'detailed', readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: p.telemetry } } } }] } },
+      pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
+    },
+  });
+}
+
+// ---- the scenario -------------------------------------------------------------------------------
+const SERIES = 6;
+const STEPS = 500;
+const STEPS_PER_REQUEST = 10;
+const t0 = 1_790_000_000_000_000_000n; // ns
+const isSpike = (step: number, s: number) => step >= 300 && step % 40 === 5 && s % 2 === 1;
+
+/** Deterministic noise (mulberry32) so the test input is the same on every run. */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function request(fromStep: number, rand: () => number): ExportRequest {
+  const dataPoints: DataPoint[] = [];
+  for (let step = fromStep; step < fromStep + STEPS_PER_REQUEST; step++) {
+    for (let s = 0; s < SERIES; s++) {
+      const noise = (rand() + rand() + rand() - 1.5) * 2; // roughly normal, sd 1
+      let v = 100 + 20 * s + noise * (1 + s);
+      if (isSpike(step, s)) v += 25 * (1 + s);
+      dataPoints.push({
+        timeUnixNano: (t0 + BigInt(step) * 10_000_000_000n).toString(),
+        asDouble: v,
+        attributes: [{ key: 'series', value: { stringValue: `s${s}` } }],
+      });
+    }
+  }
+  return {
+    resourceMetrics: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'e2e' } }] },
+      scopeMetrics: [{ scope: { name: 'e2e' }, metrics: [{ name: 'request_latency', gauge: { dataPoints } }] }],
+    }],
+  };
+}
+
+describe('otelcol-mirador end to end', () => {
+  let collector: ManagedProcess | undefined;
+  let sink: Server | undefined;
+  afterAll(async () => {
+    await collector?.stop();
+    await new Promise((r) => (sink ? sink.close(r) : r(undefined)));
+  });
+
+  it('scores every point in flight: nothing lost, spikes flagged, ordinary points mostly not', async () => {
+    const [receiver, sinkPort, health, telemetry] = await freePorts(4);
+    const s = await startSink(sinkPort);
+    sink = s.server;
+    const config = join(work, 'e2e.yaml');
+    writeFileSync(config, collectorConfig({ receiver, sink: sinkPort, health, telemetry }, { instances: 1 }));
+    collector = startProcess({ name: 'otelcol-mirador', cmd: binary, args: ['--config', config], logFile: join(work, 'e2e.log') });
+    await waitForHttp(`http://127.0.0.1:${health}/`, 30_000).catch((e) => {
+      throw new Error(`collector did not become healthy: ${(e as Error).message}\n${collector!.tail(30)}`);
+    });
+
+    const rand = rng(42);
+    let sent = 0;
+    for (let step = 0; step < STEPS; step += STEPS_PER_REQUEST) {
+      const body = request(step, rand); // the step travels in the timestamp
+      const res = await fetch(`http://127.0.0.1:${receiver}/v1/metrics`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      expect(res.status, await res.text()).toBe(200);
+      sent += SERIES * STEPS_PER_REQUEST;
+    }
+    await waitFor(`all ${sent} points at the sink`, async () => s.points.length >= sent || undefined, 30_000);
+    expect(s.points.length).toBe(sent);
+
+    let spikes = 0, spikesFlagged = 0, ordinary = 0, ordinaryFlagged = 0, unscored = 0;
+    const seen = new Set<string>();
+    for (const p of s.points) {
+      const series = Number(attr(p, 'series')!.slice(1));
+      const step = Number((BigInt(p.timeUnixNano) - t0) / 10_000_000_000n);
+      seen.add(`${series}/${step}`);
+      const flag = attr(p, 'is_anomaly');
+      const score = attr(p, 'anomaly_score');
+      if (flag === undefined) { unscored++; continue; }
+      expect(score, 'anomaly_score with two decimals').toMatch(/^(0\.\d\d|1\.00)$/);
+      if (isSpike(step, series)) { spikes++; if (flag === 'true') spikesFlagged++; }
+      else { ordinary++; if (flag === 'true') ordinaryFlagged++; }
+    }
+    console.log(`e2e: ${sent} points sent, ${s.points.length} received; spikes flagged ${spikesFlagged}/${spikes}; ` +
+      `ordinary flagged ${ordinaryFlagged}/${ordinary}; unscored (warm-up) ${unscored}`);
+    expect(seen.size, 'every (series, step) arrived exactly once').toBe(sent);
+    expect(spikes).toBe(15); // series 1, 3, 5 at steps 325, 365, 405, 445, 485
+    expect(spikesFlagged).toBe(spikes);
+    expect(ordinaryFlagged / ordinary).toBeLessThan(0.03);
+    expect(unscored).toBeLessThan(sent / 4);
+
+    // The processor's own telemetry agrees.
+    const metrics = await (await fetch(`http://127.0.0.1:${telemetry}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('otelcol_processor_isolationforest_points_scored_total')).toBe(spikes + ordinary);
+    expect(value('otelcol_processor_isolationforest_anomalies_total')).toBe(spikesFlagged + ordinaryFlagged);
+    expect(value('otelcol_processor_isolationforest_active_series')).toBe(SERIES);
+  });
+});
+
+describe('otelcol-mirador binary', () => {
+  it('lists every component of the distribution', () => {
+    const r = spawnSync(binary, ['components'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = parse(r.stdout) as Record<string, { name: string }[]>;
+    const names = (kind: string) => [...new Set((out[kind] ?? []).map((c) => c.name))].sort();
+    expect(names('receivers')).toEqual(['otlp']);
+    expect(names('processors')).toEqual(['attributes', 'batch', 'filter', 'isolationforest', 'memory_limiter', 'probabilistic_sampler', 'resource', 'transform']);
+    expect(names('exporters')).toEqual(['cassandra_logs', 'debug', 'loadbalancing', 'otlp_grpc', 'otlp_http']);
+    expect(names('connectors')).toEqual(['forward', 'servicegraph', 'spanmetrics']);
+    expect(names('extensions')).toEqual(['file_storage', 'health_check', 'pprof', 'zpages']);
+    const ours = out.processors.find((c) => c.name === 'isolationforest') as unknown as { module: string };
+    expect(ours.module).toMatch(/^github\.com\/mirador-signals\/mirador\/collector-builder\/isolationforestprocessor /);
+  });
+
+  for (const [label, processor, message] of [
+    ['an out-of-range threshold', { threshold: 1.5 }, 'threshold: must be in (0, 1], got 1.5'],
+    ['an unknown output mode', { output_mode: 'labels' }, 'output_mode: must be "attributes" or "metrics", got "labels"'],
+    ['a missing kernel_path', { kernel_path: '/nonexistent/kernel.wasm' }, 'kernel_path: open /nonexistent/kernel.wasm'],
+  ] as const) {
+    it(`fails start-up on ${label}, naming the key`, async () => {
+      const [receiver, sinkPort, health, telemetry] = await freePorts(4);
+      const config = join(work, `invalid-${label.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(config, collectorConfig({ receiver, sink: sinkPort, health, telemetry }, processor));
+      const proc = startProcess({ name: 'otelcol-mirador', cmd: binary, args: ['--config', config], logFile: join(work, `${label}.log`) });
+      const code = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+      await proc.stop();
+      expect(code, proc.tail(20)).not.toBe(0);
+      expect(code).not.toBe('still running');
+      expect(proc.tail(40)).toContain(message);
+    });
+  }
+});
