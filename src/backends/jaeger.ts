@@ -25,19 +25,25 @@ export interface RunningJaeger {
   /** OTLP/HTTP base URL (for exporters that append /v1/traces themselves). */
   otlpHttpUrl: string;
   healthUrl: string;
+  /** Jaeger's own Prometheus metrics (otelcol_exporter_sent_spans_total etc.). */
+  metricsUrl: string;
   process: ManagedProcess;
   stop(): Promise<void>;
 }
 
 /** The all-in-one configuration of Jaeger v2 (an OpenTelemetry collector) narrowed to what we use. */
-export function jaegerConfig(p: { otlpHttp: number; query: number; queryGrpc: number; health: number; maxTraces: number }) {
+export function jaegerConfig(p: { otlpHttp: number; query: number; queryGrpc: number; health: number; metrics: number; maxTraces: number }) {
   const at = (port: number) => `127.0.0.1:${port}`;
   return {
     service: {
       extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'],
       pipelines: { traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] } },
-      // No own metrics endpoint (its default :8888 would collide with a collector's).
-      telemetry: { metrics: { level: 'none' }, logs: { level: 'info' } },
+      // Own metrics on a free port (its default :8888 would collide with a collector's): the live
+      // summary reads the spans it stored from them instead of re-reading every trace.
+      telemetry: {
+        metrics: { level: 'basic', readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: p.metrics } } } }] },
+        logs: { level: 'info' },
+      },
     },
     extensions: {
       jaeger_storage: { backends: { memstore: { memory: { max_traces: p.maxTraces } } } },
@@ -53,13 +59,13 @@ export function jaegerConfig(p: { otlpHttp: number; query: number; queryGrpc: nu
 
 export async function startJaeger(o: JaegerOptions): Promise<RunningJaeger> {
   const bin = toolPath('jaeger');
-  const [otlpHttp, queryFree, queryGrpc, health] = await freePorts(4);
+  const [otlpHttp, queryFree, queryGrpc, health, metrics] = await freePorts(5);
   const query = o.queryPort ?? queryFree;
   if (o.queryPort) await assertPortFree(query, 'Jaeger query/UI');
   const dir = resolve(o.runDir);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'jaeger.yaml');
-  writeFileSync(configFile, stringify(jaegerConfig({ otlpHttp, query, queryGrpc, health, maxTraces: o.maxTraces ?? 1_000_000 })));
+  writeFileSync(configFile, stringify(jaegerConfig({ otlpHttp, query, queryGrpc, health, metrics, maxTraces: o.maxTraces ?? 1_000_000 })));
   const proc = startProcess({ name: 'jaeger', cmd: bin, args: ['--config', configFile], logFile: join(dir, 'jaeger.log') });
   const healthUrl = `http://127.0.0.1:${health}/status`;
   const died = proc.exited.then((c) => { throw new Error(`jaeger exited (${c}) during start-up:\n${proc.tail(20)}`); });
@@ -75,7 +81,7 @@ export async function startJaeger(o: JaegerOptions): Promise<RunningJaeger> {
     queryUrl: `http://127.0.0.1:${query}`,
     otlpHttpUrl: `http://127.0.0.1:${otlpHttp}`,
     otlpTracesUrl: `http://127.0.0.1:${otlpHttp}/v1/traces`,
-    healthUrl, process: proc,
+    healthUrl, process: proc, metricsUrl: `http://127.0.0.1:${metrics}/metrics`,
     stop: () => proc.stop(10_000),
   };
 }

@@ -3,10 +3,14 @@
 import { Command } from 'commander';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerBenchAll } from './commands/bench-all.js';
+import { register as registerLoadgen } from './commands/loadgen.js';
+import { register as registerUp } from './commands/up.js';
 import { exitOnCommanderError } from './errors.js';
 
 const program = new Command('mirador').description('Mirador Signals Pipeline').showHelpAfterError(false);
 exitOnCommanderError(program);
 registerBench(program);
 registerBenchAll(program);
+registerLoadgen(program);
+registerUp(program);
 await program.parseAsync(process.argv);

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Histogram, type Counter } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { Rng } from './rng.js';
-import { ENTRY_ROUTES, MEMORY_BASELINE, QUEUES, SERVICES, ORDERS, spanName, type DbCall, type Operation, type ServiceName } from './shop.js';
+import { APP_METRICS, ENTRY_ROUTES, MEMORY_BASELINE, QUEUES, SERVICES, ORDERS, spanName, type DbCall, type Operation, type ServiceName } from './shop.js';
 import { Effects, schedule, type Incident } from './scenario.js';
 import { serviceTelemetry, sumCounts, type ServiceTelemetry } from './telemetry.js';
 import type { SignalCount } from './counting.js';
@@ -85,17 +85,17 @@ export function startLoadgen(o: LoadgenOptions): Loadgen {
   // Instruments.
   const latency = new Map<string, Histogram>();
   for (const [s, t] of tel) {
-    latency.set(s, t.meter.createHistogram('http.server.request.duration', {
-      unit: 's', description: 'Duration of HTTP server requests.', advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
+    latency.set(s, t.meter.createHistogram(APP_METRICS[0].name, {
+      unit: APP_METRICS[0].unit, description: 'Duration of HTTP server requests.', advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
     }));
-    t.meter.createObservableGauge('process.memory.usage', { unit: 'By', description: 'Resident memory of the service.' })
+    t.meter.createObservableGauge(APP_METRICS[1].name, { unit: APP_METRICS[1].unit, description: 'Resident memory of the service.' })
       .addCallback((r) => r.observe(Math.round(MEMORY_BASELINE[s as ServiceName] + rng.normal() * 2 ** 20 + effects.memoryExtra(s as ServiceName, elapsed()))));
   }
   for (const q of QUEUES) {
-    tel.get(q.service)!.meter.createObservableGauge('shop.queue.depth', { unit: '{message}', description: 'Messages waiting in the queue.' })
+    tel.get(q.service)!.meter.createObservableGauge(APP_METRICS[2].name, { unit: APP_METRICS[2].unit, description: 'Messages waiting in the queue.' })
       .addCallback((r) => r.observe(Math.max(0, Math.round(q.mean + q.sd * rng.normal() + effects.queueOffset(q.service, q.queue, elapsed()))), { queue: q.queue }));
   }
-  const ordersPlaced: Counter = tel.get('checkout')!.meter.createCounter('shop.orders.placed', { unit: '{order}', description: 'Orders accepted.' });
+  const ordersPlaced: Counter = tel.get('checkout')!.meter.createCounter(APP_METRICS[3].name, { unit: APP_METRICS[3].unit, description: 'Orders accepted.' });
 
   function plan(op: Operation, t: number): Planned {
     const self = rng.logNormal(op.selfMs * effects.latencyFactor(op, t), op.sigma);

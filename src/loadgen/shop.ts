@@ -81,3 +81,11 @@ export const ENTRY_ROUTES: EntryRoute[] = [
 
 /** Span name of a server operation, as HTTP semantic conventions name it. */
 export const spanName = (o: Pick<Operation, 'method' | 'route'>) => `${o.method} ${o.route}`;
+
+/** The application metrics every run exports (name, unit, kind): tests compare their point counts. */
+export const APP_METRICS = [
+  { name: 'http.server.request.duration', unit: 's', kind: 'histogram' },
+  { name: 'process.memory.usage', unit: 'By', kind: 'gauge' },
+  { name: 'shop.queue.depth', unit: '{message}', kind: 'gauge' },
+  { name: 'shop.orders.placed', unit: '{order}', kind: 'counter' },
+] as const;

@@ -1,0 +1,90 @@
+/**
+ * The live one-screen summary of `mirador up`: what the load generator sent, what the gateway
+ * accepted, what the backends hold, and what the isolationforest processors flagged.
+ */
+import type { Pipeline } from './pipeline.js';
+import { cassandraRowCount, scrape, vmQueryScalar } from './stored.js';
+
+export interface LiveStats {
+  at: number;
+  elapsedSec: number;
+  sent: { spans: number; points: number; logs: number; failed: number };
+  gatewayIn: { spans: number; points: number; logs: number };
+  stored: { spans: number; points: number; traceDerivedPoints: number; logs: number };
+  anomalies: { flaggedPoints: number; flaggedSeries: number; flaggedNow: number };
+  collectorsUp: Record<string, boolean>;
+  errors: string[];
+}
+
+const metric = (m: Map<string, number>, name: string) => m.get(`${name}_total`) ?? m.get(name) ?? 0;
+
+/** One sample of every figure; a backend that does not answer leaves its figure at -1 and an error line. */
+export async function liveStats(p: Pipeline): Promise<LiveStats> {
+  const c = p.loadgen.counts();
+  const errors: string[] = [];
+  const safe = async <T>(what: string, f: () => Promise<T>, dflt: T): Promise<T> => {
+    try { return await f(); } catch (e) { errors.push(`${what}: ${(e as Error).message.split('\n')[0]}`); return dflt; }
+  };
+  const range = `${Math.ceil(c.elapsedSec) + 120}s`;
+  const run = `mirador_run_id="${p.loadgen.runId}"`;
+  const gw = p.collectors.find((x) => x.spec.name === 'gateway')!;
+  const [gwm, jm, points, derived, logs, flaggedPoints, flaggedSeries, flaggedNow] = await Promise.all([
+    safe('gateway metrics', () => scrape(gw.metricsUrl), new Map<string, number>()),
+    safe('jaeger metrics', () => scrape(p.jaeger.metricsUrl), new Map<string, number>()),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({${run},__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({__name__=~"traces_.+",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
+    safe('Cassandra', () => cassandraRowCount(p.cassandra.host, p.cassandra.cqlPort, p.keyspace, p.table), -1),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `count(count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `count(count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[15s]))`), -1),
+  ]);
+  const collectorsUp: Record<string, boolean> = {};
+  for (const col of p.collectors) collectorsUp[col.spec.name] = col.process.child.exitCode === null && col.process.child.signalCode === null;
+  return {
+    at: Date.now(), elapsedSec: c.elapsedSec,
+    sent: { spans: c.spans.sent, points: c.metricPoints.sent, logs: c.logs.sent, failed: c.spans.failed + c.metricPoints.failed + c.logs.failed },
+    gatewayIn: {
+      spans: metric(gwm, 'otelcol_receiver_accepted_spans'),
+      points: metric(gwm, 'otelcol_receiver_accepted_metric_points'),
+      logs: metric(gwm, 'otelcol_receiver_accepted_log_records'),
+    },
+    stored: { spans: jm.size ? metric(jm, 'otelcol_exporter_sent_spans') : -1, points, traceDerivedPoints: derived, logs },
+    anomalies: { flaggedPoints, flaggedSeries, flaggedNow },
+    collectorsUp, errors,
+  };
+}
+
+const f = (n: number) => (n < 0 ? '?' : n.toLocaleString('en-US'));
+const dur = (s: number) => `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+
+export function renderLive(p: Pipeline, s: LiveStats, durationSec?: number): string {
+  const t = s.elapsedSec;
+  const incidents = p.loadgen.incidents().map((i) => {
+    const state = t < i.startSec ? `in ${Math.ceil(i.startSec - t)} s` : t < i.endSec ? 'ACTIVE' : 'over';
+    return `    ${i.kind.padEnd(14)} +${i.startSec}s..+${i.endSec}s  ${state.padEnd(9)} ${i.description}`;
+  });
+  const row = (label: string, sent: number, gw: number, stored: number, where: string) =>
+    `  ${label.padEnd(14)} ${f(sent).padStart(10)} ${f(gw).padStart(12)} ${f(stored).padStart(12)}  ${where}`;
+  return [
+    `Mirador pipeline  run ${p.loadgen.runId}  elapsed ${dur(t)}${durationSec ? ` of ${dur(durationSec)}` : ''}  (Ctrl-C stops and prints the report)`,
+    '',
+    `  vmui        ${p.urls.vmui}`,
+    `  Jaeger UI   ${p.urls.jaegerUi}`,
+    `  OTLP in     http ${p.urls.otlpHttp}   grpc ${p.urls.otlpGrpc}`,
+    `  Cassandra   ${p.urls.cassandra}  (${p.keyspace}.${p.table})`,
+    `  run dir     ${p.runDir}`,
+    '',
+    `  ${''.padEnd(14)} ${'sent'.padStart(10)} ${'gateway in'.padStart(12)} ${'stored'.padStart(12)}`,
+    row('spans', s.sent.spans, s.gatewayIn.spans, s.stored.spans, 'Jaeger'),
+    row('metric points', s.sent.points, s.gatewayIn.points, s.stored.points, `VictoriaMetrics (+${f(s.stored.traceDerivedPoints)} span/service-graph points)`),
+    row('logs', s.sent.logs, s.gatewayIn.logs, s.stored.logs, 'Cassandra'),
+    s.sent.failed ? `  ! ${f(s.sent.failed)} items failed to send (see ${p.runDir}/logs)` : '',
+    `  anomalies      ${f(s.anomalies.flaggedPoints)} points flagged on ${f(s.anomalies.flaggedSeries)} series; flagged in the last 15 s: ${f(s.anomalies.flaggedNow)} series`,
+    '',
+    '  incidents',
+    ...incidents,
+    '',
+    `  collectors     ${Object.entries(s.collectorsUp).map(([n, up]) => `${n} ${up ? 'up' : 'DOWN'}`).join(', ')}`,
+    ...s.errors.slice(0, 3).map((e) => `  ! ${e}`),
+  ].filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
+}
