@@ -53,7 +53,7 @@ const (
 	defaultSampleSize     = 256
 	defaultWindowSize     = 2048
 	defaultWarmupPoints   = 10
-	defaultThreshold      = 0.65
+	defaultThreshold      = 0.64
 	defaultMaxSeries      = 100000
 	defaultScorePrecision = 2
 	defaultSeed           = 1
