@@ -278,3 +278,44 @@ describe('local profile (mirador up)', () => {
     expect(new Set(ports).size).toBe(16);
   });
 });
+
+describe('NOTES.txt', () => {
+  // helm renders NOTES only on install; a copy of the chart renders it into a ConfigMap instead.
+  async function notes(set: Record<string, string | number | boolean> = {}): Promise<string> {
+    const { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { CHART, helm, NAMESPACE, RELEASE } = await import('./helm.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mirador-notes-'));
+    try {
+      const chart = join(dir, 'mirador');
+      cpSync(CHART, chart, { recursive: true });
+      const body = readFileSync(join(chart, 'templates/NOTES.txt'), 'utf8');
+      writeFileSync(join(chart, 'templates/zz-notes.yaml'),
+        `{{- define "test.notes" -}}\n${body}\n{{- end -}}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include "test.notes" . | toJson }}\n`);
+      const args = ['template', RELEASE, chart, '-n', NAMESPACE, '--show-only', 'templates/zz-notes.yaml'];
+      for (const [k, v] of Object.entries(set)) args.push('--set', `${k}=${v}`);
+      const r = await helm(args);
+      if (r.code !== 0) throw new Error(r.stderr);
+      return (await import('yaml')).parse(r.stdout).data.notes;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('says what was deployed, where data goes, and how to send test data', async () => {
+    const text = await notes();
+    expect(text).toMatch(/mirador-gateway\s+3 replica\(s\)\s+4317\/4318\/8888/);
+    expect(text).toMatch(/mirador-isolationforest\s+3 replica\(s\)/);
+    expect(text).toContain('traces  -> http://victoriatraces:10428/insert/opentelemetry/v1/traces (written by: gateway)');
+    expect(text).toContain('logs    -> Cassandra cassandra:9042 keyspace mirador');
+    expect(text).toContain('kubectl -n miradorstack port-forward svc/mirador-gateway 4318:4318');
+    expect(text).toContain('helm test mirador -n miradorstack');
+  });
+
+  it('shows disabled components and autoscaled ones', async () => {
+    const text = await notes({ 'servicegraph.enabled': false, 'gateway.autoscaling.enabled': true });
+    expect(text).toMatch(/mirador-servicegraph\s+disabled/);
+    expect(text).toMatch(/mirador-gateway\s+HPA 3-10 replicas/);
+  });
+});
