@@ -309,7 +309,8 @@ describe('NOTES.txt', () => {
     expect(text).toMatch(/mirador-isolationforest\s+3 replica\(s\)/);
     expect(text).toContain('traces  -> http://victoriatraces:10428/insert/opentelemetry/v1/traces (written by: gateway)');
     expect(text).toContain('logs    -> Cassandra cassandra:9042 keyspace mirador');
-    expect(text).toContain('kubectl -n miradorstack port-forward svc/mirador-gateway 4318:4318');
+    expect(text).toContain('http://mirador-gateway:4318/v1/traces');
+    expect(text).toContain('kubectl get --raw /api/v1/namespaces/miradorstack/services/mirador-gateway:metrics/proxy/metrics');
     expect(text).toContain('helm test mirador -n miradorstack');
   });
 
