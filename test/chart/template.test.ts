@@ -108,6 +108,15 @@ describe('default release', () => {
 });
 
 describe('values change the release', () => {
+  it('takes every component\'s image from the top-level image unless the component sets its own', async () => {
+    expect(container(defaults, 'gateway').image).toBe('ghcr.io/mirador-signals/otelcol-mirador:0.144.0');
+    const objs = await render({ set: { 'image.repository': 'otelcol-mirador', 'image.tag': 'dev', 'image.pullPolicy': 'Never', 'isolationforest.image.tag': 'canary' } });
+    for (const c of ['gateway', 'servicegraph', 'spanmetrics'] as const) {
+      expect(container(objs, c)).toMatchObject({ image: 'otelcol-mirador:dev', imagePullPolicy: 'Never' });
+    }
+    expect(container(objs, 'isolationforest')).toMatchObject({ image: 'otelcol-mirador:canary', imagePullPolicy: 'Never' });
+  });
+
   it('scales a component with replicaCount, and an HPA replaces replicas', async () => {
     expect(replicas(await render({ set: { 'isolationforest.replicaCount': 5 } }))['mirador-isolationforest']).toBe(5);
     const hpa = await render({ set: { 'gateway.autoscaling.enabled': true, 'gateway.autoscaling.maxReplicas': 7 } });

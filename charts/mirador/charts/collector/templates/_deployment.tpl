@@ -54,7 +54,7 @@ spec:
       containers:
         - name: otelcol
           image: {{ include "collector.image" . }}
-          imagePullPolicy: {{ $v.image.pullPolicy }}
+          imagePullPolicy: {{ include "collector.pullPolicy" . }}
           {{- with $v.command }}
           command:
             {{- toYaml . | nindent 12 }}

@@ -7,6 +7,8 @@ are removed), which a subchart cannot see:
   config     the final collector config (YAML text)
   rbac       true when an exporter uses the k8s resolver (needs a Role on endpoints/endpointslices)
   env        extra container env (list) contributed by the umbrella (e.g. Cassandra credentials)
+  defaultImage  the umbrella's image (repository, tag, pullPolicy) for empty image fields
+  tlsSecret  Secret mounted at /etc/mirador/tls when the collectors talk TLS
   Release, Chart, Capabilities
 */}}
 
@@ -29,7 +31,13 @@ app.kubernetes.io/part-of: mirador
 {{- end -}}
 
 {{- define "collector.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) -}}
+{{- $repo := .Values.image.repository | default .defaultImage.repository -}}
+{{- $tag := .Values.image.tag | default .defaultImage.tag | default .Chart.AppVersion | toString -}}
+{{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
+
+{{- define "collector.pullPolicy" -}}
+{{- .Values.image.pullPolicy | default .defaultImage.pullPolicy | default "IfNotPresent" -}}
 {{- end -}}
 
 {{/* GOMEMLIMIT = 80% of the memory limit, in MiB, so the Go GC works before the kernel OOM-kills. */}}
