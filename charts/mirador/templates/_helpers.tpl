@@ -69,10 +69,10 @@ protocol:
     tls:
       {{- if $lb.tls.enabled }}
       insecure: false
-      ca_file: /etc/mirador/tls/ca.crt
+      ca_file: {{ $lb.tls.mountPath }}/ca.crt
       {{- if $lb.tls.mutual }}
-      cert_file: /etc/mirador/tls/tls.crt
-      key_file: /etc/mirador/tls/tls.key
+      cert_file: {{ $lb.tls.mountPath }}/tls.crt
+      key_file: {{ $lb.tls.mountPath }}/tls.key
       {{- end }}
       server_name_override: {{ $lb.tls.serverName | default (printf "%s.%s.svc" (include "mirador.serviceName" .) $r.Release.Namespace) }}
       insecure_skip_verify: {{ $lb.tls.insecureSkipVerify }}
@@ -143,11 +143,12 @@ receivers:
         endpoint: "{{ $host }}:{{ $port }}"
         {{- if $tls }}
         {{- /* internal components receive from the load-balancing exporters: serve TLS */}}
+        {{- $dir := $r.Values.loadBalancing.tls.mountPath }}
         tls:
-          cert_file: /etc/mirador/tls/tls.crt
-          key_file: /etc/mirador/tls/tls.key
+          cert_file: {{ $dir }}/tls.crt
+          key_file: {{ $dir }}/tls.key
           {{- if $r.Values.loadBalancing.tls.mutual }}
-          client_ca_file: /etc/mirador/tls/ca.crt
+          client_ca_file: {{ $dir }}/ca.crt
           {{- end }}
         {{- end }}
       {{- end }}

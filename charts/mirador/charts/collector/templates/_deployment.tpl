@@ -122,9 +122,9 @@ spec:
             - name: queue
               mountPath: {{ $v.persistentQueue.directory }}
             {{- end }}
-            {{- with .tlsSecret }}
+            {{- if .tlsSecret }}
             - name: tls
-              mountPath: /etc/mirador/tls
+              mountPath: {{ .tlsMountPath }}
               readOnly: true
             {{- end }}
       volumes:

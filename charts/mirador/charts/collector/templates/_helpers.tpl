@@ -8,7 +8,7 @@ are removed), which a subchart cannot see:
   rbac       true when an exporter uses the k8s resolver (needs a Role on endpoints/endpointslices)
   env        extra container env (list) contributed by the umbrella (e.g. Cassandra credentials)
   defaultImage  the umbrella's image (repository, tag, pullPolicy) for empty image fields
-  tlsSecret  Secret mounted at /etc/mirador/tls when the collectors talk TLS
+  tlsSecret, tlsMountPath  the Secret mounted (at tlsMountPath) when the collectors talk TLS
   Release, Chart, Capabilities
 */}}
 
