@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Records scikit-learn's mean ROC-AUC over seeds 1..5 (100 trees, max_samples 256) on the parity
-// datasets into test/data/sklearn-parity.json, which test/kernel/parity.test.ts compares against.
+// Records scikit-learn's ROC-AUC for seeds 1..20 (100 trees, max_samples 256) on the parity datasets
+// into test/data/sklearn-parity.json, which test/kernel/parity.test.ts compares against. 20 seeds,
+// not 5: a 5-seed mean varies by up to ~0.008 (1 sd of the difference of two such means on
+// annthyroid), so a 0.01 tolerance on 5 seeds would pass or fail a correct kernel by seed luck.
 // Usage: bash scripts/python-env.sh && node test/data/record-sklearn-parity.mjs
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const python = join(root, '.venv/bin/python');
 const DATASETS = ['shuttle', 'mammography', 'annthyroid', 'breastw', 'cardio'];
-const params = { trees: 100, psi: 256, seeds: [1, 2, 3, 4, 5] };
+const params = { trees: 100, psi: 256, seeds: Array.from({ length: 20 }, (_, i) => i + 1) };
 
 const version = execFileSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], { encoding: 'utf8' }).trim();
 const datasets = {};
@@ -21,8 +23,9 @@ for (const name of DATASETS) {
   const runs = out.trim().split('\n').map((l) => JSON.parse(l));
   if (runs.some((r) => r.unavailable)) throw new Error(`${name}: ${runs[0].unavailable}`);
   const perSeed = runs.map((r) => r.rocAuc);
-  datasets[name] = { rocAuc: perSeed.reduce((a, b) => a + b, 0) / perSeed.length, perSeed };
-  console.log(`${name}: scikit-learn mean ROC-AUC ${datasets[name].rocAuc.toFixed(4)}`);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  datasets[name] = { rocAuc: mean(perSeed), rocAucSeeds1to5: mean(perSeed.slice(0, 5)), perSeed };
+  console.log(`${name}: scikit-learn mean ROC-AUC ${datasets[name].rocAuc.toFixed(4)} (seeds 1-5: ${datasets[name].rocAucSeeds1to5.toFixed(4)})`);
 }
 const record = {
   command: 'bash scripts/python-env.sh && node test/data/record-sklearn-parity.mjs',
