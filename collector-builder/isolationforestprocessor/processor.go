@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -44,6 +45,7 @@ type isolationForestProcessor struct {
 	shards []*shard
 
 	scoreText []string // precomputed anomaly_score strings for small precisions
+	rotation  atomic.Uint32
 	batches   sync.Pool
 	errLog    rateLimitedLog
 }
@@ -169,9 +171,13 @@ func (p *isolationForestProcessor) processMetrics(ctx context.Context, md pmetri
 		}
 		wg.Wait()
 	} else {
-		for i, s := range p.shards {
+		// Concurrent batches start at different shards, so they do not queue behind each other
+		// on the same shard lock.
+		first := int(p.rotation.Add(1))
+		for j := range p.shards {
+			i := (first + j) % len(p.shards)
 			if len(b.perShard[i]) > 0 {
-				b.stats[i] = p.processShard(ctx, s, b.perShard[i])
+				b.stats[i] = p.processShard(ctx, p.shards[i], b.perShard[i])
 			}
 		}
 	}
@@ -442,6 +448,7 @@ func (p *isolationForestProcessor) emit(b *batch) {
 				continue
 			}
 			if p.cfg.OutputMode == OutputModeAttributes {
+				o.attrs.EnsureCapacity(o.attrs.Len() + 2) // one allocation for both attributes
 				o.attrs.PutStr(attrScore, p.formatScore(o.score))
 				if o.score >= p.threshold {
 					o.attrs.PutStr(attrIsAnomaly, "true")
