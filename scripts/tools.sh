@@ -144,6 +144,9 @@ installed_paths() {
 }
 
 FAILED=()
+OUT=""
+trap '[ -z "$OUT" ] || rm -rf "$OUT"' EXIT   # an interrupted build leaves no half-filled cache dir
+trap 'exit 130' INT TERM
 install_tool() {
   local name=$1 version fp cdir stamp_dest
   version=$(tool_version "$name")
@@ -175,7 +178,7 @@ install_tool() {
     local status=0
     set +e; ( set -e; "build_$name" ) >"$log" 2>&1; status=$?; set -e   # (set -e is void inside `if`)
     if [ $status -ne 0 ]; then
-      rm -rf "$OUT"; exec {lock}>&-
+      rm -rf "$OUT"; OUT=""; exec {lock}>&-
       echo "FAILED after $((SECONDS - start)) s"
       echo "  !! $name $version failed. Command:" >&2
       grep '^+ ' "$log" | tail -1 | sed 's/^+ /     /' >&2
@@ -184,7 +187,7 @@ install_tool() {
       FAILED+=("$name"); return 0
     fi
     echo "$fp" >"$OUT/.stamp"
-    rm -rf "$cdir" && mv "$OUT" "$cdir"
+    rm -rf "$cdir" && mv "$OUT" "$cdir"; OUT=""
   fi
   exec {lock}>&-
 
