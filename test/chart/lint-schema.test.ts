@@ -32,6 +32,7 @@ const rejected: Array<[string, RenderOptions, RegExp]> = [
   ['autoscaling on a component without it', { set: { 'servicegraph.autoscaling.enabled': true } }, /at '\/servicegraph': additional properties 'autoscaling' not allowed/],
   ['an unknown processor key', { set: { 'isolationforest.processor.treez': 50 } }, /at '\/isolationforest\/processor': additional properties 'treez' not allowed/],
   ['an out-of-range threshold', { setJson: { 'isolationforest.processor.threshold': 1.5 } }, /at '\/isolationforest\/processor\/threshold': maximum: got 1.5, want 1/],
+  ['a seed Helm cannot hold exactly', { setJson: { 'isolationforest.processor.seed': 2 ** 60 } }, /at '\/isolationforest\/processor\/seed': maximum: got/],
   ['an unknown model group', { set: { 'isolationforest.processor.model_group': 'global' } }, /at '\/isolationforest\/processor\/model_group': value must be one of 'metric', 'series'/],
   ['a Cassandra endpoint without port', { set: { 'backends.cassandra.endpoints': '{cassandra}' } }, /at '\/backends\/cassandra\/endpoints\/0': 'cassandra' does not match pattern/],
   ['a TTL that is no duration', { set: { 'backends.cassandra.ttl': '30days' } }, /at '\/backends\/cassandra\/ttl': '30days' does not match pattern/],
@@ -50,6 +51,26 @@ const rejected: Array<[string, RenderOptions, RegExp]> = [
     /backends.cassandra.replication.datacenters must map each datacenter/],
   ['a memory limit that is no quantity', { set: { 'gateway.resources.limits.memory': 'lots' } }, /resources.limits.memory "lots" is not a Kubernetes quantity/],
 ];
+
+describe('helm package', () => {
+  it('packages the chart with its collector subchart, and the package renders the same objects', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { CHART, helm, NAMESPACE, RELEASE } = await import('./helm.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mirador-package-'));
+    try {
+      const p = await helm(['package', CHART, '--destination', dir]);
+      expect(p.code, p.stderr).toBe(0);
+      const fromPackage = await helm(['template', RELEASE, join(dir, 'mirador-0.1.0.tgz'), '-n', NAMESPACE]);
+      const fromDir = await template();
+      expect(fromPackage.code, fromPackage.stderr).toBe(0);
+      expect(fromPackage.stdout.replace(/^# Source: .*$/gm, '')).toBe(fromDir.stdout.replace(/^# Source: .*$/gm, ''));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('values are validated', () => {
   for (const [what, opts, message] of rejected) {
