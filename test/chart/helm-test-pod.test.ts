@@ -13,7 +13,7 @@ let container: any;
 
 beforeAll(async () => {
   const [pod] = ofKind(await render(), 'Pod');
-  expect(pod.metadata.annotations['helm.sh/hook']).toBe('test');
+  expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
   container = pod.spec.containers[0];
 });
 
