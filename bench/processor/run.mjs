@@ -67,6 +67,15 @@ const results = [...rows.values()].map((r) => ({
 }));
 if (results.length === 0) throw new Error('no BenchmarkPipeline results parsed');
 
+// Marginal memory of one more series: heap growth between the two largest series counts, which
+// cancels the fixed cost of the forests (per model group and kernel instance).
+const bySize = [...results].sort((a, b) => a.series - b.series);
+let marginal;
+if (bySize.length >= 2) {
+  const [a, b] = bySize.slice(-2);
+  marginal = (b.heap_bytes_per_series * b.series - a.heap_bytes_per_series * a.series) / (b.series - a.series);
+}
+
 const goVersion = (await run(['version'], {})).trim();
 const sweep = JSON.parse(readFileSync(sweepFile, 'utf8'));
 const chosen = sweep.rows[sweep.chosen_index];
@@ -78,6 +87,7 @@ const report = {
   targets: { ratio_min: 0.8, bytes_per_series_max: 256 },
   results,
   state_bytes_per_series_struct: 80,
+  marginal_heap_bytes_per_series: marginal,
   threshold_sweep: { ...sweep, chosen_threshold: chosen.threshold },
 };
 mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -100,7 +110,8 @@ const md = [
   'without it; the wall-clock figures depend on what else the shared machine runs at the time.',
   '',
   'Heap bytes/series include the 80-byte series state, its map entry and slot, and the forests',
-  '(about 1.8 MB of kernel memory per model group and instance, spread over all series).',
+  '(a fixed cost per model group and kernel instance, here 10 metric names x 2 instances, spread over all series).',
+  ...(marginal === undefined ? [] : ['', `Marginal cost of one more series (heap growth between the two largest runs, forests cancelled out): **${n(marginal)} bytes** ${marginal <= 256 ? '✓' : '✗'}.`]),
   '',
   `## Threshold sweep (${sweep.Series} labelled series × ${sweep.Steps} steps, ${sweep.Incidents} incidents, ${n(sweep.Scored)} scored points)`,
   '',
