@@ -73,6 +73,9 @@ func (e *logsExporter) clusterConfig(ctx context.Context) (*gocql.ClusterConfig,
 	// Probe hosts marked down every second (default 60 s), so writes resume soon after Cassandra returns.
 	cluster.ReconnectInterval = time.Second
 	cluster.Logger = driverLogger{e.logger.Named("gocql")}
+	// Writes are idempotent (same rows on a rewrite), so the driver retries a timed-out batch
+	// itself before the whole export call fails and is retried by the exporter helper.
+	cluster.RetryPolicy = &gocql.ExponentialBackoffRetryPolicy{NumRetries: 2, Min: 200 * time.Millisecond, Max: 2 * time.Second}
 	if e.cfg.Auth.Username != "" {
 		cluster.Authenticator = gocql.PasswordAuthenticator{Username: e.cfg.Auth.Username, Password: string(e.cfg.Auth.Password)}
 	}

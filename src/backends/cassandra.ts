@@ -2,9 +2,9 @@
 // It runs the jars that `npm run tools` put into .tools/cassandra with java directly, because
 // bin/cassandra refuses to run as root and needs a full tarball layout (DESIGN section 8).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { MissingToolError, repoRoot } from '../pipeline/tools.js';
 import { freePorts } from '../proc/ports.js';
 import { startProcess } from '../proc/process.js';
 import { waitForTcp } from '../proc/wait.js';
@@ -32,17 +32,6 @@ export interface RunningCassandra {
   logFile: string;
   /** SIGTERM (Cassandra flushes and exits), SIGKILL after 30 s; resolves once the process is gone. */
   stop(): Promise<void>;
-}
-
-/** The repository root: the nearest directory above this module that holds package.json (works from src/ and dist/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`cassandra: no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-  return dir;
 }
 
 /** Where the jars live: $MIRADOR_CASSANDRA_HOME, else .tools/cassandra in the repository. */
@@ -107,6 +96,9 @@ export function cassandraYaml(runDir: string, host: string, cqlPort: number, sto
     // Small memtables keep a 256 MiB heap safe with 1 MiB log bodies.
     memtable_heap_space: '32MiB',
     memtable_offheap_space: '32MiB',
+    // A loopback node shares a small machine with builds and collectors: a write the CPU-starved
+    // node finishes in 3 s should not come back as a timeout (default 2 s) that clients retry.
+    write_request_timeout: '10000ms',
     // A test node is thrown away; snapshots on drop/truncate would only fill the disk.
     auto_snapshot: false,
     authenticator: 'AllowAllAuthenticator',
@@ -117,7 +109,7 @@ export function cassandraYaml(runDir: string, host: string, cqlPort: number, sto
 /** Starts a single Cassandra node on free loopback ports and resolves once it accepts CQL connections. */
 export async function startCassandra(opts: CassandraOptions): Promise<RunningCassandra> {
   if (!cassandraInstalled()) {
-    throw new Error(`cassandra: no Cassandra jars in ${join(cassandraHome(), 'lib')}; run \`npm run tools\` (or \`bash scripts/tools.sh cassandra\`) first`);
+    throw new MissingToolError(`cassandra: no Cassandra jars in ${join(cassandraHome(), 'lib')}; run \`npm run tools\` (or \`bash scripts/tools.sh cassandra\`) first`);
   }
   const home = cassandraHome();
   const runDir = resolve(opts.runDir);
@@ -130,7 +122,7 @@ export async function startCassandra(opts: CassandraOptions): Promise<RunningCas
   const yamlFile = join(runDir, 'cassandra.yaml');
   writeFileSync(yamlFile, cassandraYaml(runDir, host, cqlPort, storagePort));
   const jvmArgs = [
-    `-Xms${heapMb}M`, `-Xmx${heapMb}M`, '-XX:+UseG1GC', '-Xss256k',
+    `-Xms${heapMb}M`, `-Xmx${heapMb}M`, '-XX:+UseG1GC', '-Xss256k', '-XX:+ExitOnOutOfMemoryError',
     ...JPMS_FLAGS,
     '-Djdk.attach.allowAttachSelf=true',
     '-Dio.netty.tryReflectionSetAccessible=true',
