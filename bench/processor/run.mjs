@@ -110,7 +110,7 @@ const md = [
   'without it; the wall-clock figures depend on what else the shared machine runs at the time.',
   '',
   'Heap bytes/series include the 80-byte series state, its map entry and slot, and the forests',
-  '(a fixed cost per model group and kernel instance, here 10 metric names x 2 instances, spread over all series).',
+  '(a fixed cost per model group, about 1.6 MB each; here 10 metric names, spread over all series).',
   ...(marginal === undefined ? [] : ['', `Marginal cost of one more series (heap growth between the two largest runs, forests cancelled out): **${n(marginal)} bytes** ${marginal <= 256 ? '✓' : '✗'}.`]),
   '',
   `## Threshold sweep (${sweep.Series} labelled series × ${sweep.Steps} steps, ${sweep.Incidents} incidents, ${n(sweep.Scored)} scored points)`,

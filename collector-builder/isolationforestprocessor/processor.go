@@ -133,17 +133,16 @@ func (p *isolationForestProcessor) start(ctx context.Context, _ component.Host) 
 	}
 	p.module = mod
 	n := p.cfg.instances()
-	perShard := max(1, (p.cfg.MaxSeries+n-1)/n)
+	budget := new(atomic.Int64) // max_series is shared by all shards
 	for range n {
 		inst, err := mod.newInstance(ctx)
 		if err != nil {
 			_ = mod.close(ctx)
 			return fmt.Errorf("%s: %w", source, err)
 		}
-		p.shards = append(p.shards, &shard{kernel: inst, series: newSeriesTable(perShard), models: map[uint64]*model{}})
+		p.shards = append(p.shards, &shard{kernel: inst, series: newSeriesTable(p.cfg.MaxSeries, budget), models: map[uint64]*model{}})
 	}
-	p.logger.Info("isolationforest kernel ready", zap.String("kernel", source), zap.Int("instances", n),
-		zap.Int("max_series_per_instance", perShard))
+	p.logger.Info("isolationforest kernel ready", zap.String("kernel", source), zap.Int("instances", n))
 	return nil
 }
 
@@ -223,7 +222,9 @@ func (p *isolationForestProcessor) collect(md pmetric.Metrics, b *batch) int {
 						o.group = o.key
 					}
 					o.metric = ref
-					s := o.key % n
+					// A model group lives in one instance (metric mode: all series of a metric),
+					// so each forest exists once and learns from all of its series.
+					s := o.group % n
 					b.perShard[s] = append(b.perShard[s], o)
 					total++
 				}

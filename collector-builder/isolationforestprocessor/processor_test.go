@@ -189,7 +189,7 @@ func TestEvictionKeepsMaxSeries(t *testing.T) {
 
 // CLOCK eviction spares recently seen series.
 func TestSeriesTableEvictsLeastRecentlySeen(t *testing.T) {
-	tab := newSeriesTable(3)
+	tab := newSeriesTable(3, nil)
 	for k := uint64(1); k <= 3; k++ {
 		tab.get(k)
 	}
@@ -255,4 +255,23 @@ func TestLargeBatchAndAttributeOrder(t *testing.T) {
 	assert.Equal(t, 100000, sink.DataPointCount())
 	assert.Equal(t, int64(5000), counterValue(t, tel, "otelcol_processor_isolationforest_active_series"))
 	assert.Positive(t, counterValue(t, tel, "otelcol_processor_isolationforest_points_scored"))
+}
+
+// max_series is one budget shared by all instances, however unevenly the metrics spread over them.
+func TestMaxSeriesSharedAcrossInstances(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Instances = 4
+	cfg.MaxSeries = 300
+	p, _, tel := startWithTelemetry(t, cfg)
+	for step := 0; step < 5; step++ {
+		for metric := 0; metric < 8; metric++ {
+			md := gaugeBatch("m"+strconv.Itoa(metric), step, 100, func(s int) float64 { return float64(s) })
+			require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+		}
+	}
+	active := counterValue(t, tel, "otelcol_processor_isolationforest_active_series")
+	assert.LessOrEqual(t, active, int64(300+cfg.Instances-1))
+	assert.GreaterOrEqual(t, active, int64(300))
+	assert.Equal(t, int64(5*8*100)-active, counterValue(t, tel, "otelcol_processor_isolationforest_evictions"),
+		"800 series cycling through 300 slots: every point re-creates its series")
 }

@@ -2,6 +2,7 @@ package isolationforestprocessor
 
 import (
 	"math"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -78,18 +79,26 @@ type seriesState struct {
 	ref      bool    // seen since the eviction clock hand last passed
 }
 
-// seriesTable maps series keys to states with a fixed capacity and CLOCK eviction
+// seriesTable maps series keys to states with CLOCK eviction
 // (an approximation of least-recently-seen in O(1) amortised time, one bit per series: a series
 // seen since the clock hand last passed gets a second chance).
+//
+// The limit is shared by all shards (budget): series are sharded by model group, so shards hold
+// uneven numbers of series; a shard that needs room while the shared budget is spent evicts one
+// of its own series. Each table is also capped at the whole budget.
 type seriesTable struct {
-	index map[uint64]uint32
-	slots []seriesState
-	hand  int
-	limit int
+	index  map[uint64]uint32
+	slots  []seriesState
+	hand   int
+	limit  int
+	budget *atomic.Int64 // series held by all shards together, against limit
 }
 
-func newSeriesTable(limit int) *seriesTable {
-	return &seriesTable{index: make(map[uint64]uint32), limit: limit}
+func newSeriesTable(limit int, budget *atomic.Int64) *seriesTable {
+	if budget == nil {
+		budget = new(atomic.Int64)
+	}
+	return &seriesTable{index: make(map[uint64]uint32), limit: limit, budget: budget}
 }
 
 func (t *seriesTable) len() int { return len(t.index) }
@@ -103,7 +112,8 @@ func (t *seriesTable) get(key uint64) (s *seriesState, created bool, evicted uin
 		return s, false, 0, false
 	}
 	var slot uint32
-	if len(t.slots) < t.limit {
+	if len(t.slots) == 0 || len(t.slots) < t.limit && t.budget.Load() < int64(t.limit) {
+		t.budget.Add(1)
 		if len(t.slots) == cap(t.slots) { // grow by doubling but never past the limit
 			grown := make([]seriesState, len(t.slots), min(t.limit, max(2*cap(t.slots), 64)))
 			copy(grown, t.slots)
