@@ -66,9 +66,14 @@ export function lint(opts: RenderOptions = {}): Promise<HelmResult> {
   return helm(['lint', CHART, '--strict', ...valueArgs(opts)]);
 }
 
-/** Renders and parses every object; throws with helm's message when rendering fails. */
+const rendered = new Map<string, Promise<HelmResult>>();
+
+/** Renders and parses every object; throws with helm's message when rendering fails.
+ *  The same values render once per test file (helm is the slow part); each call gets its own objects. */
 export async function render(opts: RenderOptions = {}): Promise<K8sObject[]> {
-  const r = await template(opts);
+  const key = JSON.stringify(opts);
+  if (!rendered.has(key)) rendered.set(key, template(opts));
+  const r = await rendered.get(key)!;
   if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   return parseAllDocuments(r.stdout)
     .map((d) => {
