@@ -70,11 +70,6 @@ spec:
                 fieldRef:
                   apiVersion: v1
                   fieldPath: status.podIP
-            - name: K8S_POD_NAME
-              valueFrom:
-                fieldRef:
-                  apiVersion: v1
-                  fieldPath: metadata.name
             {{- with $v.resources.limits }}
             {{- if .memory }}
             - name: GOMEMLIMIT
