@@ -87,6 +87,7 @@ export function cycleIncidents(cycleSec: number, offsetSec = 0): Incident[] {
         { metric: SPAN_METRICS, labels: { span_name: /^(POST \/checkout|POST \/orders|POST \/charge)$/ } },
         { metric: GRAPH, labels: { server: /^(payments|checkout)$/ } },
         { metric: GRAPH, labels: { client: 'payments' } },
+        { metric: GRAPH, labels: { client: 'user', server: 'frontend' } }, // the root edge carries POST /checkout's latency
       ],
     },
     {
@@ -102,6 +103,7 @@ export function cycleIncidents(cycleSec: number, offsetSec = 0): Incident[] {
         { metric: SPAN_METRICS, labels: { span_name: /^(GET \/products|GET \/stock|SELECT stock)$/ } },
         { metric: GRAPH, labels: { server: 'inventory' } },
         { metric: GRAPH, labels: { client: 'inventory' } },
+        { metric: GRAPH, labels: { client: 'user', server: 'frontend' } }, // 5xx of GET /products fail the root edge
       ],
     },
     {
@@ -115,6 +117,7 @@ export function cycleIncidents(cycleSec: number, offsetSec = 0): Incident[] {
         { labels: svc('recommendation') },
         { metric: SPAN_METRICS, labels: { span_name: /^GET \/recommend/ } },
         { metric: GRAPH, labels: { server: 'recommendation' } },
+        { metric: GRAPH, labels: { client: 'user', server: 'frontend' } }, // fewer requests on the root edge
       ],
     },
     {

@@ -3,7 +3,7 @@
  * the load generator in this process, and at the end a drain, exact stored counts and the
  * detection report. The CLI (src/cli/commands/up.ts) and test/pipeline use this same code.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startCassandra, type RunningCassandra } from '../backends/cassandra.js';
 import { startJaeger, type RunningJaeger } from '../backends/jaeger.js';
@@ -96,6 +96,27 @@ export interface Pipeline {
   kill(): Promise<void>;
 }
 
+/**
+ * isolationforest settings for a local run, layered over the chart's: a local run has a handful
+ * of series per metric and two minutes of data, not thousands of series for hours.
+ * - instances 1: one model per metric name per process instead of one per core, so each model's
+ *   window fills from all its series;
+ * - sample_size 32: trees exist once 32 vectors arrived (256 would take minutes at 1 point/s);
+ * - warmup_points 25: a series' running mean and spread settle before its points enter the model,
+ *   so early, wild z-scores do not teach the forest that extremes are normal.
+ */
+/** The processor's default threshold, read from its source so the report follows it when it is re-measured. */
+export function processorDefaultThreshold(): number {
+  try {
+    const src = readFileSync(join(repoRoot(), 'collector-builder', 'isolationforestprocessor', 'config.go'), 'utf8');
+    const m = /defaultThreshold\s*=\s*([0-9.]+)/.exec(src);
+    if (m) return Number(m[1]);
+  } catch { /* fall through */ }
+  return 0.64;
+}
+
+export const LOCAL_PROCESSOR = { instances: 1, sample_size: 32, warmup_points: 25 };
+
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
 /** Checks up front everything that would otherwise fail half-way through start-up. */
@@ -154,12 +175,13 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
     const specs = renderCollectorConfigs({
       runDir, ports, vmOtlpMetricsUrl: vm.otlpMetricsUrl, jaegerOtlpTracesUrl: jaeger.otlpTracesUrl,
       cassandraEndpoint: `${cassandra.host}:${cassandra.cqlPort}`, connectorFlushInterval: `${Math.max(1, Math.round(intervalMs / 1000))}s`,
-      isolationforestProcesses: ifCount, isolationforest: o.processor,
+      isolationforestProcesses: ifCount, isolationforest: { ...LOCAL_PROCESSOR, ...o.processor },
     });
     const gw = specs.find((s) => s.name === 'gateway')!.config;
     const keyspace = String(gw.exporters?.cassandra_logs?.keyspace ?? 'mirador');
     const table = String(gw.exporters?.cassandra_logs?.table ?? 'logs');
-    const threshold = Number(specs.find((s) => s.component === 'isolationforest')!.config.processors?.isolationforest?.threshold ?? 0.65);
+    // The processor's own default applies when the rendered config sets no threshold.
+    const threshold = Number(specs.find((s) => s.component === 'isolationforest')!.config.processors?.isolationforest?.threshold ?? processorDefaultThreshold());
     log(`collector configs rendered from charts/mirador (profiles/local.yaml) into ${join(runDir, 'collectors')}`);
 
     const t1 = Date.now();
