@@ -31,6 +31,10 @@ const (
 // parallelBatchPoints: batches at least this large process their shards in parallel goroutines.
 const parallelBatchPoints = 4096
 
+// modelIdleTimeout: a forest whose group has sent nothing for this long is freed (a metric that
+// went away must not keep ~1.6 MB of kernel memory forever); it is rebuilt if the group returns.
+const modelIdleTimeout = 30 * time.Minute
+
 // errorLogInterval: kernel errors are logged at most once per interval (each is counted).
 const errorLogInterval = 10 * time.Second
 
@@ -52,20 +56,22 @@ type isolationForestProcessor struct {
 
 // shard owns one kernel instance, the series hashed to it and their models.
 type shard struct {
-	mu      sync.Mutex
-	kernel  *kernelInstance // nil after a failed re-creation: points pass through until it succeeds
-	series  *seriesTable
-	models  map[uint64]*model
-	touched []*model
+	mu        sync.Mutex
+	kernel    *kernelInstance // nil after a failed re-creation: points pass through until it succeeds
+	series    *seriesTable
+	models    map[uint64]*model
+	touched   []*model
+	nextSweep int64 // unix seconds: next look for idle models
 }
 
 // model is one forest (a model group within a shard) and the rows of the batch in progress.
 type model struct {
-	group  uint64
-	handle int32 // -1: not created in the current kernel instance
-	rows   []float64
-	obs    []int32 // index of each row's observation
-	scores []float64
+	group    uint64
+	handle   int32 // -1: not created in the current kernel instance
+	lastUsed int64 // unix seconds of the last batch that fed it
+	rows     []float64
+	obs      []int32 // index of each row's observation
+	scores   []float64
 }
 
 // shardStats are the telemetry deltas of one shard pass.
@@ -321,6 +327,10 @@ func collectMetric(m pmetric.Metric, add func(observation)) bool {
 func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, obs []observation) (st shardStats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now().Unix()
+	if now >= s.nextSweep {
+		p.freeIdleModels(ctx, s, now)
+	}
 	for i := range obs {
 		o := &obs[i]
 		state, created, evictedKey, evicted := s.series.get(o.key)
@@ -344,6 +354,7 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 		}
 		if len(m.obs) == 0 {
 			s.touched = append(s.touched, m)
+			m.lastUsed = now
 		}
 		m.rows = append(m.rows, f0, f1)
 		m.obs = append(m.obs, int32(i))
@@ -404,6 +415,16 @@ func (p *isolationForestProcessor) scoreAndUpdate(ctx context.Context, s *shard,
 	}
 	p.tel.ProcessorIsolationforestModelRefreshDuration.Record(ctx, time.Since(began).Seconds())
 	return nil
+}
+
+// freeIdleModels frees the forests of groups idle for modelIdleTimeout; runs once a minute.
+func (p *isolationForestProcessor) freeIdleModels(ctx context.Context, s *shard, now int64) {
+	s.nextSweep = now + 60
+	for group, m := range s.models {
+		if m.lastUsed != 0 && now-m.lastUsed >= int64(modelIdleTimeout/time.Second) {
+			p.dropModel(ctx, s, group)
+		}
+	}
 }
 
 // dropModel frees a model (its group is evicted or in error).

@@ -11,8 +11,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
 )
 
 // typedBatch is one time step of one series of every metric type; spike multiplies the signal.
@@ -274,4 +278,34 @@ func TestMaxSeriesSharedAcrossInstances(t *testing.T) {
 	assert.GreaterOrEqual(t, active, int64(300))
 	assert.Equal(t, int64(5*8*100)-active, counterValue(t, tel, "otelcol_processor_isolationforest_evictions"),
 		"800 series cycling through 300 slots: every point re-creates its series")
+}
+
+// A model group that sends nothing for modelIdleTimeout gives its forest back.
+func TestIdleModelsAreFreed(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Instances = 1
+	cfg.WarmupPoints = 2
+	cfg.SampleSize = 8
+	cfg.WindowSize = 64
+	ctx := context.Background()
+	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, p.start(ctx, componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(ctx)) })
+	consume := func(md pmetric.Metrics) { _, err := p.processMetrics(ctx, md); require.NoError(t, err) }
+	value := noisy(1)
+	for step := 0; step < 10; step++ {
+		for _, name := range []string{"a", "b"} {
+			consume(gaugeBatch(name, step, 5, func(s int) float64 { return value(step, s) }))
+		}
+	}
+	s := p.shards[0]
+	require.Len(t, s.models, 2)
+	s.mu.Lock()
+	s.models[hashString("a")].lastUsed -= int64(modelIdleTimeout / time.Second) // "a" went quiet long ago
+	s.nextSweep = 0
+	s.mu.Unlock()
+	consume(gaugeBatch("b", 11, 5, func(s int) float64 { return value(11, s) }))
+	assert.Len(t, s.models, 1)
+	assert.Contains(t, s.models, hashString("b"))
 }
