@@ -364,7 +364,11 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 			st.unscored += int64(len(m.obs))
 		} else if err := p.scoreAndUpdate(ctx, s, m, obs, &st); err != nil {
 			st.kernelErrors++
-			st.unscored += int64(len(m.obs))
+			for _, oi := range m.obs { // scores written before a failed update stay valid
+				if !obs[oi].scored {
+					st.unscored++
+				}
+			}
 			p.errLog.log(p.logger, err)
 			var codeErr *kernelCodeError
 			if errors.As(err, &codeErr) {
