@@ -149,6 +149,8 @@ export function startLoadgen(o: LoadgenOptions): Loadgen {
           kind: SpanKind.CLIENT, startTime: startMs + c.atMs,
           attributes: {
             'db.system.name': d.system, 'db.system': d.system, 'db.namespace': d.namespace, 'db.name': d.namespace,
+            // servicegraph names the database node by peer.service first: "redis", "postgresql".
+            'peer.service': d.system,
             'db.operation.name': d.operation.split(' ')[0], 'db.query.summary': d.operation,
           },
         }, ctx);

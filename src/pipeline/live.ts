@@ -3,7 +3,8 @@
  * accepted, what the backends hold, and what the isolationforest processors flagged.
  */
 import type { Pipeline } from './pipeline.js';
-import { cassandraRowCount, scrape, vmQueryScalar } from './stored.js';
+import { APP_METRICS } from '../loadgen/shop.js';
+import { cassandraRowCount, promSampleName, scrape, vmQueryScalar } from './stored.js';
 
 export interface LiveStats {
   at: number;
@@ -27,16 +28,20 @@ export async function liveStats(p: Pipeline): Promise<LiveStats> {
   };
   const range = `${Math.ceil(c.elapsedSec) + 120}s`;
   const run = `mirador_run_id="${p.loadgen.runId}"`;
+  // The app's own metrics (spanmetrics copies the resource, run id included, onto its series).
+  const appNames = APP_METRICS.map((m) => promSampleName(m.name, m.unit, m.kind)).join('|');
+  // One logical series, not one VictoriaMetrics series per score value.
+  const flaggedSeriesQ = (r: string) => `count(sum without (anomaly_score, is_anomaly) (count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${r}])))`;
   const gw = p.collectors.find((x) => x.spec.name === 'gateway')!;
   const [gwm, jm, points, derived, logs, flaggedPoints, flaggedSeries, flaggedNow] = await Promise.all([
     safe('gateway metrics', () => scrape(gw.metricsUrl), new Map<string, number>()),
     safe('jaeger metrics', () => scrape(p.jaeger.metricsUrl), new Map<string, number>()),
-    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({${run},__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({${run},__name__=~"${appNames}"}[${range}]))`), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({__name__=~"traces_.+",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
     safe('Cassandra', () => cassandraRowCount(p.cassandra.host, p.cassandra.cqlPort, p.keyspace, p.table), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
-    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `count(count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
-    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `count(count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[15s]))`), -1),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, flaggedSeriesQ(range)), -1),
+    safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, flaggedSeriesQ('15s')), -1),
   ]);
   const collectorsUp: Record<string, boolean> = {};
   for (const col of p.collectors) collectorsUp[col.spec.name] = col.process.child.exitCode === null && col.process.child.signalCode === null;
