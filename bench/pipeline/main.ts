@@ -1,0 +1,84 @@
+/**
+ * The pipeline benchmark (npm run bench:pipeline). In ONE run, configurations alternated per round:
+ *   (a) pass-through: otelcol-mirador without the anomaly processor,
+ *   (b) ours: otelcol-mirador with isolationforest (defaults),
+ *   (c) contrib: otelcol-peer with contrib's isolationforest (defaults),
+ * each driven by telemetrygen into a counting sink collector: points/s, CPU s per million points,
+ * peak RSS. Then detection of the loadgen's scripted incidents by (b) and (c) on the same input,
+ * and our processor at 10k / 100k / 1M active series plus eviction past max_series.
+ * Writes bench/results/pipeline.json and pipeline.md.
+ * Options: --rounds 3 --window 15 --warm 5 --detect 240 (seconds of loadgen; 0 skips)
+ *          --scale 10000,100000,1000000 (empty skips) --only passthrough,ours,contrib
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePorts } from '../../src/proc/index.js';
+import { binaries, root, sinkConfig, startCollector } from './lib/collector.js';
+import { measureThroughput, type ThroughputSample, type Variant } from './throughput.js';
+import { summarise, toMarkdown, type BenchResult } from './report.js';
+import { runDetection } from './detection.js';
+import { runScale } from './scale.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' }, window: { type: 'string', default: '15' }, warm: { type: 'string', default: '5' },
+    workers: { type: 'string', default: '4' }, 'batch-size': { type: 'string', default: '1000' },
+    detect: { type: 'string', default: '240' }, scale: { type: 'string', default: '10000,100000,1000000' },
+    only: { type: 'string', default: 'passthrough,ours,contrib' }, out: { type: 'string', default: join(root, 'bench/results') },
+  },
+});
+const int = (name: string, v: string) => {
+  if (!/^\d+$/.test(v)) { console.error(`bench:pipeline: --${name} must be a whole number, got "${v}"`); process.exit(2); }
+  return Number(v);
+};
+const rounds = int('rounds', opts.rounds), windowSec = int('window', opts.window), warmSec = int('warm', opts.warm);
+const workers = int('workers', opts.workers), batchSize = int('batch-size', opts['batch-size']), detectSec = int('detect', opts.detect);
+const scaleSeries = opts.scale ? opts.scale.split(',').map((s) => int('scale', s)) : [];
+
+const variants: Variant[] = [
+  { name: 'passthrough', label: '(a) pass-through (otelcol-mirador, no anomaly processor)', binary: binaries.mirador },
+  { name: 'ours', label: '(b) ours (otelcol-mirador, isolationforest defaults)', binary: binaries.mirador, processor: {} },
+  { name: 'contrib', label: "(c) contrib's isolationforest (otelcol-peer, defaults)", binary: binaries.peer, processor: {} },
+].filter((v) => opts.only.split(',').includes(v.name)) as Variant[];
+
+const dir = mkdtempSync(join(root, '.run/bench-pipeline/run-'));
+const started = new Date();
+const load0 = loadavg();
+console.log(`bench:pipeline: work dir ${dir}; ${rounds} rounds x [${variants.map((v) => v.name).join(', ')}], warm ${warmSec} s + window ${windowSec} s each`);
+
+const [sinkGrpc] = await freePorts(1);
+const sink = await startCollector({ name: 'sink', binary: binaries.mirador, dir, config: sinkConfig({ grpc: sinkGrpc }) });
+const samples: ThroughputSample[] = [];
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const v of variants) {
+      const s = await measureThroughput(v, { dir, sinkGrpc, round, workers, batchSize, warmSec, windowSec, profile: round === rounds });
+      samples.push(s);
+      console.log(`  round ${round} ${v.name.padEnd(11)} ${Math.round(s.pointsPerSec).toLocaleString('en-US').padStart(9)} points/s  ` +
+        `${s.cpuSecPerMillion.toFixed(2)} CPU-s/M points  ${s.cores.toFixed(2)} cores  peak RSS ${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB  refused ${s.refused}`);
+    }
+  }
+} finally {
+  await sink.stop();
+}
+
+const detection = detectSec > 0 ? await runDetection({ dir, durationSec: detectSec }) : undefined;
+const scale = scaleSeries.length ? await runScale({ dir, series: scaleSeries }) : undefined;
+
+const result: BenchResult = {
+  command: `npm run bench:pipeline -- ${process.argv.slice(2).join(' ')}`.trim(),
+  started: started.toISOString(), finished: new Date().toISOString(),
+  machine: { cores: cpus().length, loadavgBefore: load0[0], loadavgAfter: loadavg()[0] },
+  settings: { rounds, windowSec, warmSec, telemetrygen: { workers, batchSize, metricType: 'Gauge', rate: 'unthrottled' } },
+  variants: variants.map(({ name, label }) => ({ name, label })),
+  samples,
+  summary: summarise(samples),
+  detection, scale,
+};
+mkdirSync(opts.out, { recursive: true });
+writeFileSync(join(opts.out, 'pipeline.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(opts.out, 'pipeline.md'), toMarkdown(result));
+console.log(`\nwrote ${join(opts.out, 'pipeline.json')} and pipeline.md\n`);
+console.log(toMarkdown(result));

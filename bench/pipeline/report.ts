@@ -1,0 +1,136 @@
+// Summary, targets and the markdown table of bench/results/pipeline.json.
+import type { DetectionResult } from './detection.js';
+import type { ScaleResult } from './scale.js';
+import type { ConfigName, ThroughputSample } from './throughput.js';
+
+export interface ConfigSummary {
+  config: ConfigName;
+  rounds: number;
+  /** Medians over the rounds (the machine is shared, so single rounds are noisy). */
+  pointsPerSec: number;
+  cpuSecPerMillion: number;
+  peakRssBytes: number;
+  refused: number;
+}
+
+export interface Summary {
+  configs: ConfigSummary[];
+  ratios: {
+    /** Ours over pass-through: wall-clock points/s, and points per CPU-second (inverse CPU cost). */
+    oursVsPassthroughThroughput?: number;
+    oursVsPassthroughCpu?: number;
+    oursVsContribThroughput?: number;
+    oursVsContribCpu?: number;
+  };
+}
+
+export interface BenchResult {
+  command: string;
+  started: string;
+  finished: string;
+  machine: { cores: number; loadavgBefore: number; loadavgAfter: number };
+  settings: Record<string, unknown>;
+  variants: { name: ConfigName; label: string }[];
+  samples: ThroughputSample[];
+  summary: Summary;
+  detection?: DetectionResult;
+  scale?: ScaleResult;
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+export function summarise(samples: ThroughputSample[]): Summary {
+  const configs: ConfigSummary[] = [];
+  for (const name of ['passthrough', 'ours', 'contrib'] as ConfigName[]) {
+    const s = samples.filter((x) => x.config === name);
+    if (!s.length) continue;
+    configs.push({
+      config: name, rounds: s.length, pointsPerSec: median(s.map((x) => x.pointsPerSec)), cpuSecPerMillion: median(s.map((x) => x.cpuSecPerMillion)),
+      peakRssBytes: Math.max(...s.map((x) => x.peakRssBytes)), refused: Math.max(...s.map((x) => x.refused)),
+    });
+  }
+  const get = (n: ConfigName) => configs.find((c) => c.config === n);
+  const [a, b, c] = [get('passthrough'), get('ours'), get('contrib')];
+  return {
+    configs,
+    ratios: {
+      oursVsPassthroughThroughput: a && b ? b.pointsPerSec / a.pointsPerSec : undefined,
+      oursVsPassthroughCpu: a && b ? a.cpuSecPerMillion / b.cpuSecPerMillion : undefined,
+      oursVsContribThroughput: b && c ? b.pointsPerSec / c.pointsPerSec : undefined,
+      oursVsContribCpu: b && c ? c.cpuSecPerMillion / b.cpuSecPerMillion : undefined,
+    },
+  };
+}
+
+const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+const pct = (x?: number) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+const times = (x?: number) => (x === undefined ? '-' : `${x.toFixed(2)}x`);
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const mark = (ok: boolean) => (ok ? '✓' : '✗');
+
+function detectionScore(d: DetectionResult['ours']) {
+  return { flagged: d.incidents.filter((i) => i.flagged).length, total: d.incidents.length, fp: d.falseAlarms.flaggedFraction };
+}
+
+export function toMarkdown(r: BenchResult): string {
+  const L: string[] = [];
+  const { ratios } = r.summary;
+  L.push('# Pipeline benchmark', '');
+  L.push(`\`${r.command}\` — ${r.started} to ${r.finished}; ${r.machine.cores} cores, load average ${r.machine.loadavgBefore.toFixed(1)} before, ` +
+    `${r.machine.loadavgAfter.toFixed(1)} after (the machine is shared: wall-clock figures are noisy, CPU-seconds per point much less so).`, '');
+  L.push(`telemetrygen (${JSON.stringify(r.settings.telemetrygen)}) -> OTLP gRPC -> collector under test -> OTLP gRPC (no sending queue, so ` +
+    'sent = accepted by the sink) -> counting sink collector. Configurations alternated a, b, c per round; medians over rounds.', '');
+  L.push('| configuration | points/s | CPU-s per million points | peak RSS | refused |', '|---|---:|---:|---:|---:|');
+  for (const c of r.summary.configs) {
+    L.push(`| ${r.variants.find((v) => v.name === c.config)?.label ?? c.config} | ${n0(c.pointsPerSec)} | ${c.cpuSecPerMillion.toFixed(2)} | ${mib(c.peakRssBytes)} | ${c.refused} |`);
+  }
+  L.push('', '| round | configuration | points/s | CPU-s/M | cores busy | peak RSS |', '|---:|---|---:|---:|---:|---:|');
+  for (const s of r.samples) L.push(`| ${s.round} | ${s.config} | ${n0(s.pointsPerSec)} | ${s.cpuSecPerMillion.toFixed(2)} | ${s.cores.toFixed(2)} | ${mib(s.peakRssBytes)} |`);
+  L.push('', '## Targets', '');
+  L.push('| target | measured | |', '|---|---:|---|');
+  if (ratios.oursVsPassthroughThroughput !== undefined) {
+    L.push(`| ours ≥ 80% of pass-through (points/s) | ${pct(ratios.oursVsPassthroughThroughput)} | ${mark(ratios.oursVsPassthroughThroughput >= 0.8)} |`);
+    L.push(`| ours ≥ 80% of pass-through (points per CPU-second) | ${pct(ratios.oursVsPassthroughCpu)} | ${mark(ratios.oursVsPassthroughCpu! >= 0.8)} |`);
+  }
+  if (ratios.oursVsContribThroughput !== undefined) {
+    L.push(`| ours ≥ 2x contrib (points/s) | ${times(ratios.oursVsContribThroughput)} | ${mark(ratios.oursVsContribThroughput >= 2)} |`);
+    L.push(`| ours ≥ 2x contrib (points per CPU-second) | ${times(ratios.oursVsContribCpu)} | ${mark(ratios.oursVsContribCpu! >= 2)} |`);
+  }
+  const d = r.detection;
+  if (d) {
+    const o = detectionScore(d.ours), c = detectionScore(d.contrib);
+    const better = o.flagged >= c.flagged && o.fp <= c.fp;
+    L.push(`| detection equal or better than contrib (incidents flagged, false-positive rate) | ours ${o.flagged}/${o.total}, ${pct(o.fp)} FP; contrib ${c.flagged}/${c.total}, ${pct(c.fp)} FP | ${mark(better)} |`);
+  }
+  const sc = r.scale;
+  if (sc) {
+    const worst = Math.max(...sc.rows.filter((x) => x.series >= 100_000).map((x) => x.rssBytesPerSeries));
+    if (Number.isFinite(worst)) L.push(`| ≤ 256 bytes per series (RSS growth / series, ≥ 100k series) | ${n0(worst)} B | ${mark(worst <= 256)} |`);
+  }
+  if (d) {
+    L.push('', `## Detection (loadgen seed ${d.seed}, ${d.durationSec} s, ${n0(d.pointsSentByLoadgen)} metric points; same input to both)`, '');
+    L.push('| incident | ours: flagged / detect time / max score | contrib: flagged / detect time / max score |', '|---|---|---|');
+    const cell = (i: DetectionResult['ours']['incidents'][number]) =>
+      `${i.flagged ? 'yes' : 'NO'} / ${i.timeToDetectSec === null ? '-' : `${i.timeToDetectSec} s`} / ${i.maxScoreInWindow === null ? '-' : i.maxScoreInWindow.toFixed(2)} (${i.scoredSeries}/${i.judgedSeries} series scored)`;
+    d.ours.incidents.forEach((i, k) => L.push(`| ${i.kind} (+${i.startSec}..+${i.endSec} s) | ${cell(i)} | ${cell(d.contrib.incidents[k])} |`));
+    const fa = (x: DetectionResult['ours']) => `${x.falseAlarms.flaggedPoints} of ${x.falseAlarms.scoredPoints} points on ${x.falseAlarms.series} unaffected series (${pct(x.falseAlarms.flaggedFraction)}), ${x.falseAlarms.episodes} episodes`;
+    L.push(`| false alarms | ${fa(d.ours)} | ${fa(d.contrib)} |`);
+    L.push('', `Thresholds: ours ${d.ours.threshold} (default), contrib ${d.contrib.threshold} (default; its contamination_rate adapts it).`);
+  }
+  if (sc) {
+    L.push('', `## Scale (ours; warmup_points ${sc.warmupPoints}; OTLP/HTTP protobuf, 1000 points per request, 10 metric names)`, '');
+    L.push('| active series | max_series | points/s (scored rounds) | CPU-s/M | RSS before → after | RSS bytes/series | live heap bytes/series | active | evictions |', '|---:|---:|---:|---:|---|---:|---:|---:|---:|');
+    for (const x of [...sc.rows, sc.eviction]) {
+      L.push(`| ${n0(x.series)} | ${n0(x.maxSeries)} | ${n0(x.pointsPerSec)} | ${x.cpuSecPerMillion.toFixed(2)} | ${mib(x.rssBeforeBytes)} → ${mib(x.rssAfterBytes)} | ${n0(x.rssBytesPerSeries)} | ${n0(x.heapBytesPerSeries)} | ${n0(x.activeSeries)} | ${n0(x.evictions)} |`);
+    }
+    const e = sc.eviction;
+    L.push('', `Past max_series: ${n0(e.series)} distinct series into max_series ${n0(e.maxSeries)}: ${n0(e.activeSeries)} held, ${n0(e.evictions)} evicted, ` +
+      `RSS ${mib(e.rssAfterBytes)} (bounded: ${e.activeSeries <= e.maxSeries ? 'yes' : 'NO'}).`);
+  }
+  const prof = r.samples.filter((s) => s.profile);
+  if (prof.length) {
+    L.push('', '## CPU profiles of the last round (`go tool pprof -top`, pprof extension)', '');
+    for (const s of prof) L.push(`### ${s.config}`, '', '```', s.profile!.trim(), '```', '');
+  }
+  return L.join('\n') + '\n';
+}

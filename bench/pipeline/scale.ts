@@ -1,0 +1,93 @@
+/**
+ * Our processor at many active series: throughput and memory per series, and eviction past
+ * max_series. OTLP/HTTP protobuf (lib/series-load.ts) -> otelcol-mirador [isolationforest] ->
+ * counting sink. Memory: RSS growth over the empty collector divided by the series (the brief's
+ * figure, which includes Go's GC headroom), and the live Go heap growth after a forced GC
+ * (pprof heap?gc=1), which is what the series really hold.
+ */
+import { freePorts } from '../../src/proc/index.js';
+import { binaries, metric, otlpReceiver, sinkConfig, startCollector, type RunningCollector } from './lib/collector.js';
+import { cpuSeconds, peakRss, rss } from './lib/procstat.js';
+import { sendRound } from './lib/series-load.js';
+
+export interface ScaleRow {
+  series: number;
+  maxSeries: number;
+  rounds: number;
+  /** Points/s and CPU-s per million points over the scored rounds (after warm-up). */
+  pointsPerSec: number;
+  cpuSecPerMillion: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  peakRssBytes: number;
+  rssBytesPerSeries: number;
+  heapBytesPerSeries: number;
+  activeSeries: number;
+  evictions: number;
+  pointsScored: number;
+}
+
+export interface ScaleResult {
+  warmupPoints: number;
+  rows: ScaleRow[];
+  eviction: ScaleRow;
+}
+
+const WARMUP = 2; // the smallest warm-up the processor accepts, so few rounds reach scoring
+
+async function liveHeap(c: RunningCollector): Promise<number> {
+  await (await fetch(`${c.pprofUrl}/heap?gc=1`)).arrayBuffer(); // forces a GC before reading the heap
+  return metric(await c.telemetry(), 'otelcol_process_runtime_heap_alloc_bytes');
+}
+
+async function runOne(dir: string, series: number, maxSeries: number, rounds: number): Promise<ScaleRow> {
+  const [http, sinkGrpc] = await freePorts(2);
+  const sink = await startCollector({ name: `scale-sink-${series}-${maxSeries}`, binary: binaries.mirador, dir, config: sinkConfig({ grpc: sinkGrpc }) });
+  const col = await startCollector({
+    name: `scale-${series}-${maxSeries}`, binary: binaries.mirador, dir, config: {
+      receivers: otlpReceiver({ http }),
+      processors: { isolationforest: { max_series: maxSeries, warmup_points: WARMUP } },
+      exporters: { otlp: { endpoint: `127.0.0.1:${sinkGrpc}`, tls: { insecure: true }, compression: 'none', sending_queue: { enabled: false } } },
+      pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlp'] } },
+    },
+  });
+  try {
+    const endpoint = `http://127.0.0.1:${http}`;
+    // Warm the forests (one per metric name) with a few series, so the baseline holds the fixed costs.
+    for (let r = 0; r < WARMUP + 3; r++) await sendRound({ endpoint, series: 100, t0: 0n + BigInt(Date.now() - 7_200_000) * 1_000_000n }, r);
+    const heap0 = await liveHeap(col);
+    const rss0 = rss(col.pid);
+    let scoredPoints = 0, scoredMs = 0, scoredCpu = 0;
+    for (let r = 0; r < rounds; r++) {
+      const c0 = cpuSeconds(col.pid), w0 = performance.now();
+      const n = await sendRound({ endpoint, series }, r);
+      if (r >= WARMUP) { scoredPoints += n; scoredMs += performance.now() - w0; scoredCpu += cpuSeconds(col.pid) - c0; }
+      process.stdout.write(`  scale ${series.toLocaleString('en-US')} series (max_series ${maxSeries.toLocaleString('en-US')}): round ${r + 1}/${rounds} ${((performance.now() - w0) / 1000).toFixed(1)} s\n`);
+    }
+    const rss1 = rss(col.pid);
+    const heap1 = await liveHeap(col);
+    const t = await col.telemetry();
+    const held = Math.min(series, maxSeries);
+    return {
+      series, maxSeries, rounds,
+      pointsPerSec: scoredPoints / (scoredMs / 1000), cpuSecPerMillion: (scoredCpu / scoredPoints) * 1e6,
+      rssBeforeBytes: rss0, rssAfterBytes: rss1, peakRssBytes: peakRss(col.pid),
+      rssBytesPerSeries: (rss1 - rss0) / held, heapBytesPerSeries: (heap1 - heap0) / held,
+      activeSeries: metric(t, 'otelcol_processor_isolationforest_active_series'),
+      evictions: metric(t, 'otelcol_processor_isolationforest_evictions_total'),
+      pointsScored: metric(t, 'otelcol_processor_isolationforest_points_scored_total'),
+    };
+  } finally {
+    await col.stop();
+    await sink.stop();
+  }
+}
+
+export async function runScale(o: { dir: string; series: number[] }): Promise<ScaleResult> {
+  const rows: ScaleRow[] = [];
+  for (const n of o.series) rows.push(await runOne(o.dir, n, Math.max(n, 100_000), WARMUP + 2));
+  // Past max_series: 10x the budget of distinct series, twice over; the state must stay at the budget.
+  const biggest = Math.max(...o.series);
+  const eviction = await runOne(o.dir, biggest, Math.max(1000, Math.round(biggest / 10)), WARMUP + 1);
+  return { warmupPoints: WARMUP, rows, eviction };
+}

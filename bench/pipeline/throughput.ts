@@ -1,0 +1,95 @@
+/**
+ * Throughput, CPU cost and peak memory of one collector configuration under telemetrygen load:
+ * telemetrygen (gRPC, unthrottled) -> collector under test -> OTLP gRPC -> counting sink. The
+ * exporter has no sending queue, so the pipeline is synchronous: a point counts as sent only once
+ * the sink has accepted it, and back-pressure slows the senders instead of refusing data.
+ */
+import { join } from 'node:path';
+import { freePorts } from '../../src/proc/index.js';
+import { startProcess } from '../../src/proc/process.js';
+import { toolPath } from '../../src/pipeline/tools.js';
+import { metric, otlpReceiver, startCollector, type CollectorConfig } from './lib/collector.js';
+import { cpuSeconds, peakRss } from './lib/procstat.js';
+import { profileTop } from './profile.js';
+
+export type ConfigName = 'passthrough' | 'ours' | 'contrib';
+
+export interface Variant {
+  name: ConfigName;
+  label: string;
+  binary: string;
+  processor?: Record<string, unknown>;
+}
+
+export interface ThroughputSample {
+  config: ConfigName;
+  round: number;
+  windowSec: number;
+  pointsSent: number;
+  pointsPerSec: number;
+  refused: number;
+  sendFailed: number;
+  cpuSec: number;
+  cpuSecPerMillion: number;
+  /** Cores busy on average in the window (cpuSec / windowSec). */
+  cores: number;
+  peakRssBytes: number;
+  profile?: string;
+}
+
+export interface ThroughputOptions {
+  dir: string;
+  sinkGrpc: number;
+  round: number;
+  workers: number;
+  batchSize: number;
+  warmSec: number;
+  windowSec: number;
+  /** Take a CPU profile of the window (pprof -top) — only in the last round. */
+  profile: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function variantConfig(v: Variant, grpc: number, sinkGrpc: number): CollectorConfig {
+  return {
+    receivers: otlpReceiver({ grpc }),
+    processors: v.processor ? { isolationforest: v.processor } : undefined,
+    exporters: { otlp: { endpoint: `127.0.0.1:${sinkGrpc}`, tls: { insecure: true }, compression: 'none', sending_queue: { enabled: false } } },
+    pipelines: { metrics: { receivers: ['otlp'], processors: v.processor ? ['isolationforest'] : [], exporters: ['otlp'] } },
+  };
+}
+
+export async function measureThroughput(v: Variant, o: ThroughputOptions): Promise<ThroughputSample> {
+  const [grpc] = await freePorts(1);
+  const col = await startCollector({ name: `${v.name}-r${o.round}`, binary: v.binary, dir: o.dir, config: variantConfig(v, grpc, o.sinkGrpc) });
+  const gen = startProcess({
+    name: 'telemetrygen', cmd: toolPath('telemetrygen'), logFile: join(o.dir, `telemetrygen-${v.name}-r${o.round}.log`),
+    args: ['metrics', '--otlp-endpoint', `127.0.0.1:${grpc}`, '--otlp-insecure', '--workers', String(o.workers), '--rate', '0',
+      '--batch-size', String(o.batchSize), '--metric-type', 'Gauge', '--duration', `${o.warmSec + o.windowSec + 30}s`,
+      '--interval', '10s', '--allow-export-failures'],
+  });
+  try {
+    await sleep(o.warmSec * 1000);
+    const t0 = await col.telemetry(), c0 = cpuSeconds(col.pid), w0 = performance.now();
+    const profile = o.profile ? profileTop(col.pprofUrl, o.windowSec, o.dir, `${v.name}`) : undefined;
+    await sleep(o.windowSec * 1000);
+    const t1 = await col.telemetry(), c1 = cpuSeconds(col.pid), w1 = performance.now();
+    const windowSec = (w1 - w0) / 1000;
+    const sent = metric(t1, 'otelcol_exporter_sent_metric_points_total') - metric(t0, 'otelcol_exporter_sent_metric_points_total');
+    const cpu = c1 - c0;
+    if (gen.child.exitCode !== null) throw new Error(`telemetrygen ended early (${gen.child.exitCode}):\n${gen.tail(20)}`);
+    if (sent <= 0) throw new Error(`${v.name}: no points sent in the window:\n${col.process.tail(20)}\n${gen.tail(10)}`);
+    return {
+      config: v.name, round: o.round, windowSec, pointsSent: sent, pointsPerSec: sent / windowSec,
+      refused: metric(t1, 'otelcol_receiver_refused_metric_points_total'),
+      sendFailed: metric(t1, 'otelcol_exporter_send_failed_metric_points_total'),
+      cpuSec: cpu, cpuSecPerMillion: (cpu / sent) * 1e6, cores: cpu / windowSec,
+      peakRssBytes: peakRss(col.pid),
+      profile: profile ? await profile : undefined,
+    };
+  } finally {
+    await gen.stop(2_000);
+    await col.stop();
+  }
+}
