@@ -150,6 +150,8 @@ describe('cassandra_logs in otelcol-mirador stores every log record', () => {
       exporters: exporterConfig('outage', cassandra!.cqlPort, queueDir),
       extensions: { 'file_storage/queue': { directory: queueDir } },
     };
+    const t0 = Date.now();
+    const phase = (what: string) => console.log(`outage: ${((Date.now() - t0) / 1000).toFixed(1)} s ${what}`);
     let col = await startCollector(opts);
     collectors.push(col);
     // Paced so that the outage falls in the middle of the stream.
@@ -157,21 +159,27 @@ describe('cassandra_logs in otelcol-mirador stores every log record', () => {
     await waitFor('the first records stored', async () => (await storedTimes(cql!, 'outage', 'logs')).length > 5000, 120_000, 1000);
 
     const { cqlPort, storagePort } = cassandra!;
+    phase('first 5000 records stored; stopping Cassandra');
     await cassandra!.stop();
     const downAt = Date.now();
+    phase('Cassandra stopped');
     await new Promise((r) => setTimeout(r, 8_000));
     // The collector restarts while Cassandra is away: it must start, wait, and keep its queue.
     await col.stop();
     collectors.splice(collectors.indexOf(col), 1);
     col = await startCollector({ ...opts, ports: col.ports });
     collectors.push(col);
+    phase('collector restarted');
     await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (Date.now() - downAt))));
     await cql!.shutdown();
     cassandra = await startCassandra({ runDir: join(RUN, 'cassandra'), heapMb: HEAP_MB, cqlPort, storagePort });
+    phase('Cassandra restarted');
     cql = await connectCql(cassandra.host, cassandra.cqlPort);
 
     expect(await sending).toBe(TOTAL);
+    phase('all records accepted by the collector');
     const times = await waitForAll(col, 'outage', ds, 240_000);
+    phase('all records stored');
     expectExactlyOnce(times, ds);
     expect(col.process.tail(400)).toContain('waiting for Cassandra');
   }, 600_000);
