@@ -27,8 +27,10 @@ import (
 // protobuf, for 1k, 100k and 1M active series, with and without the processor (pass-through);
 // the processor is warmed up once per series count, outside the timed runs.
 // Run by `npm run bench:processor` (bench/processor/run.mjs), which turns the results into
-// bench/results/processor.{json,md}. BENCH_SERIES=1000,100000 limits the series counts.
+// bench/results/processor.{json,md}. BENCH_SERIES=1000,100000 limits the series counts;
+// BENCH_TREES overrides the number of trees.
 func BenchmarkPipeline(b *testing.B) {
+	var err error
 	counts := []int{1000, 100000, 1000000}
 	if env := os.Getenv("BENCH_SERIES"); env != "" {
 		counts = nil
@@ -47,6 +49,11 @@ func BenchmarkPipeline(b *testing.B) {
 		})
 		cfg := createDefaultConfig()
 		cfg.MaxSeries = series
+		if t := os.Getenv("BENCH_TREES"); t != "" { // explore the cost of the forest size
+			if cfg.Trees, err = strconv.Atoi(t); err != nil {
+				b.Fatalf("BENCH_TREES: %v", err)
+			}
+		}
 		p, heapPerSeries := warmProcessor(b, reqs, cfg)
 		b.Run(fmt.Sprintf("series=%d/isolationforest", series), func(b *testing.B) {
 			timedPipeline(b, reqs, p)
@@ -119,9 +126,11 @@ func warmProcessor(b *testing.B, reqs [][]byte, cfg *Config) (processor.Metrics,
 		b.Fatal(err)
 	}
 	unmarshaler := &pmetric.ProtoUnmarshaler{}
+	noise := rand.New(rand.NewPCG(1, 2))
 	for cycle := 0; cycle <= cfg.WarmupPoints; cycle++ {
 		for _, req := range reqs {
 			md, _ := unmarshaler.UnmarshalMetrics(req)
+			jitter(md, noise)
 			if err := p.ConsumeMetrics(ctx, md); err != nil {
 				b.Fatal(err)
 			}
@@ -139,6 +148,7 @@ func timedPipeline(b *testing.B, reqs [][]byte, next consumer.Metrics) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		unmarshaler := &pmetric.ProtoUnmarshaler{}
+		noise := rand.New(rand.NewPCG(rand.Uint64(), 1))
 		i := rand.IntN(len(reqs))
 		for pb.Next() {
 			md, err := unmarshaler.UnmarshalMetrics(reqs[i%len(reqs)])
@@ -146,6 +156,7 @@ func timedPipeline(b *testing.B, reqs [][]byte, next consumer.Metrics) {
 				b.Error(err)
 				return
 			}
+			jitter(md, noise)
 			if err := next.ConsumeMetrics(ctx, md); err != nil {
 				b.Error(err)
 				return
@@ -157,6 +168,26 @@ func timedPipeline(b *testing.B, reqs [][]byte, next consumer.Metrics) {
 	points := float64(b.N) * benchBatch
 	b.ReportMetric(points/b.Elapsed().Seconds(), "points/s")
 	b.ReportMetric(points/(cpuSeconds()-cpuBefore), "points/cpu-s")
+}
+
+// jitter gives every point a fresh value around its recorded one, as a live sender would: replayed
+// identical values would make every feature vector (0, 0), which the forest scores trivially.
+// Both pipelines (with and without the processor) pay for it.
+func jitter(md pmetric.Metrics, r *rand.Rand) {
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				dps := ms.At(k).Gauge().DataPoints()
+				for d := 0; d < dps.Len(); d++ {
+					dp := dps.At(d)
+					dp.SetDoubleValue(dp.DoubleValue() + r.NormFloat64())
+				}
+			}
+		}
+	}
 }
 
 func cpuSeconds() float64 {
