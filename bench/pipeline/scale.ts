@@ -30,14 +30,19 @@ export interface ScaleRow {
 export interface ScaleResult {
   warmupPoints: number;
   rows: ScaleRow[];
+  /** RSS and heap growth per series between the two largest runs (cancels fixed costs). */
+  marginal?: { fromSeries: number; toSeries: number; rssBytesPerSeries: number; heapBytesPerSeries: number };
   eviction: ScaleRow;
 }
 
 const WARMUP = 2; // the smallest warm-up the processor accepts, so few rounds reach scoring
 
+/** Live Go heap after a forced GC: pprof's heap endpoint with gc=1 and debug=1 prints runtime.MemStats. */
 async function liveHeap(c: RunningCollector): Promise<number> {
-  await (await fetch(`${c.pprofUrl}/heap?gc=1`)).arrayBuffer(); // forces a GC before reading the heap
-  return metric(await c.telemetry(), 'otelcol_process_runtime_heap_alloc_bytes');
+  const text = await (await fetch(`${c.pprofUrl}/heap?gc=1&debug=1`)).text();
+  const m = /^# HeapAlloc = (\d+)$/m.exec(text);
+  if (!m) throw new Error(`${c.name}: no HeapAlloc in ${c.pprofUrl}/heap?debug=1`);
+  return Number(m[1]);
 }
 
 async function runOne(dir: string, series: number, maxSeries: number, rounds: number): Promise<ScaleRow> {
@@ -89,5 +94,11 @@ export async function runScale(o: { dir: string; series: number[] }): Promise<Sc
   // Past max_series: 10x the budget of distinct series, twice over; the state must stay at the budget.
   const biggest = Math.max(...o.series);
   const eviction = await runOne(o.dir, biggest, Math.max(1000, Math.round(biggest / 10)), WARMUP + 1);
-  return { warmupPoints: WARMUP, rows, eviction };
+  const [a, b] = [...rows].sort((x, y) => x.series - y.series).slice(-2);
+  const marginal = a && b && a.series < b.series ? {
+    fromSeries: a.series, toSeries: b.series,
+    rssBytesPerSeries: ((b.rssAfterBytes - b.rssBeforeBytes) - (a.rssAfterBytes - a.rssBeforeBytes)) / (b.series - a.series),
+    heapBytesPerSeries: (b.heapBytesPerSeries * b.series - a.heapBytesPerSeries * a.series) / (b.series - a.series),
+  } : undefined;
+  return { warmupPoints: WARMUP, rows, marginal, eviction };
 }
