@@ -44,8 +44,9 @@ func newLogsExporter(cfg *Config, set exporter.Settings) (*logsExporter, error) 
 	return &logsExporter{cfg: cfg, logger: set.Logger, tel: tel, schema: s, insert: s.insert()}, nil
 }
 
-// start never fails because Cassandra is away: it connects in the background, and until then
-// pushLogs returns a retryable error, so the sending queue keeps the data.
+// start never fails because Cassandra is away: it tries once, and if Cassandra does not answer it
+// keeps trying in the background; until then pushLogs returns a retryable error, so the sending
+// queue keeps the data.
 func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
 	cluster, err := e.clusterConfig(ctx)
 	if err != nil {
@@ -53,11 +54,15 @@ func (e *logsExporter) start(ctx context.Context, _ component.Host) error {
 	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
-	e.done.Add(1)
-	go func() {
-		defer e.done.Done()
-		e.connectLoop(loopCtx, cluster)
-	}()
+	if firstErr := e.connect(ctx, cluster); firstErr != nil {
+		e.logger.Warn("waiting for Cassandra; logs stay in the sending queue until it answers",
+			zap.Strings("endpoints", e.cfg.Endpoints), zap.Error(firstErr))
+		e.done.Add(1)
+		go func() {
+			defer e.done.Done()
+			e.connectLoop(loopCtx, cluster)
+		}()
+	}
 	return nil
 }
 
@@ -92,27 +97,18 @@ func (e *logsExporter) clusterConfig(ctx context.Context) (*gocql.ClusterConfig,
 // connectLoop opens the session and creates the schema, retrying until it succeeds or the exporter stops.
 func (e *logsExporter) connectLoop(ctx context.Context, cluster *gocql.ClusterConfig) {
 	wait := connectRetryMin
-	warned := false
 	for {
-		err := e.connect(ctx, cluster)
-		if err == nil {
-			if warned {
-				e.logger.Info("Cassandra is reachable; writing logs", zap.Strings("endpoints", e.cfg.Endpoints))
-			}
-			return
-		}
-		if !warned {
-			e.logger.Warn("waiting for Cassandra; logs stay in the sending queue until it answers",
-				zap.Strings("endpoints", e.cfg.Endpoints), zap.Error(err))
-			warned = true
-		} else {
-			e.logger.Debug("Cassandra still unreachable", zap.Error(err))
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}
+		err := e.connect(ctx, cluster)
+		if err == nil {
+			e.logger.Info("Cassandra is reachable; writing logs", zap.Strings("endpoints", e.cfg.Endpoints))
+			return
+		}
+		e.logger.Debug("Cassandra still unreachable", zap.Error(err))
 		wait = min(wait*2, connectRetryMax)
 	}
 }
