@@ -36,6 +36,22 @@ let bDims: i32 = 0;
 let bRng: usize = 0;
 let bMaxDepth: i32 = 0; // deepest leaf of the tree being built
 
+// the sample being grown, copied out of the caller's index array so that partitioning (which
+// reorders it) never changes what later trees sample; shared by all models (calls never overlap)
+let sampleScratch: usize = 0;
+let sampleScratchLen: i32 = 0;
+
+/** Makes room to grow a tree on psi samples; false when out of memory. */
+export function ensureSampleScratch(psi: i32): bool {
+  if (psi <= sampleScratchLen) return true;
+  const p = allocBytes(<u64>psi << 2);
+  if (p == 0) return false;
+  freeBytes(sampleScratch);
+  sampleScratch = p;
+  sampleScratchLen = psi;
+  return true;
+}
+
 @inline function sampleValue(i: i32, f: i32): f64 {
   return load<f64>(bRows + <usize>load<u32>(bIdx + (<usize>i << 2)) * bRowBytes + (<usize>f << 3));
 }
@@ -82,18 +98,17 @@ function buildNode(node: i32, lo: i32, hi: i32, depth: i32): void {
   }
   let split = mn + rngUniform(bRng) * (mx - mn);
   if (!(split < mx) || split < mn) split = mn; // rounding up to max (or overflow) would empty the right side
-  // partition: [lo, i) has x <= split, [i, hi) has x > split; both sides non-empty
-  let i = lo, j = hi;
-  while (i < j) {
-    if (sampleValue(i, f) <= split) {
-      i++;
-    } else {
-      j--;
-      const pi = bIdx + (<usize>i << 2), pj = bIdx + (<usize>j << 2);
-      const t = load<u32>(pi);
-      store<u32>(pi, load<u32>(pj));
-      store<u32>(pj, t);
-    }
+  // partition (branch-free Lomuto: the side each sample goes to is unpredictable, so a branch
+  // per sample would mostly mispredict): afterwards [lo, i) has x <= split and [i, hi) has x > split,
+  // both non-empty. Only membership matters to the tree, not the order within each side.
+  let i = lo;
+  for (let j = lo; j < hi; j++) {
+    const pj = bIdx + (<usize>j << 2), pi = bIdx + (<usize>i << 2);
+    const t = load<u32>(pj);
+    const goesLeft = <i32>(load<f64>(bRows + <usize>t * bRowBytes + (<usize>f << 3)) <= split);
+    store<u32>(pj, load<u32>(pi));
+    store<u32>(pi, t);
+    i += goesLeft;
   }
   const left = bNext;
   bNext += 2;
@@ -105,11 +120,12 @@ function buildNode(node: i32, lo: i32, hi: i32, depth: i32): void {
   buildNode(left + 1, i, hi, depth + 1);
 }
 
-/** Grows tree t of m on the first `psi` indices at idx (row indices into rows). */
+/** Grows tree t of m on the first `psi` indices at idx (row indices into rows); needs ensureSampleScratch(psi). */
 export function buildTree(m: Model, t: i32, rows: usize, idx: usize, psi: i32): void {
+  memory.copy(sampleScratch, idx, <usize>psi << 2);
   bRows = rows;
   bRowBytes = <usize>m.dims << 3;
-  bIdx = idx;
+  bIdx = sampleScratch;
   bTree = m.nodes + <usize>t * <usize>m.stride * NODE_BYTES;
   bLeaves = m.leaves + (<usize>t * <usize>m.stride << 3);
   bNext = 1;
@@ -139,13 +155,14 @@ export function drawSample(m: Model, idx: usize, n: i32, k: i32): void {
 
 /** Grows every tree of m on n rows at `rows`; returns false when scratch memory is exhausted. */
 export function fitRows(m: Model, rows: usize, n: i32): bool {
+  const psi = n < m.psi ? n : m.psi;
+  if (!ensureSampleScratch(psi)) return false;
   const idx = allocBytes(<u64>n << 2);
   if (idx == 0) return false;
   for (let i = 0; i < n; i++) store<u32>(idx + (<usize>i << 2), <u32>i);
-  const psi = n < m.psi ? n : m.psi;
   m.maxDepth = 0;
-  // the index array stays a permutation of [0, n) (sampling swaps, partitioning reorders the
-  // sample), so each tree can draw from it without re-initialising it
+  // the index array stays a permutation of [0, n) (only sampling swaps it; trees are grown on a
+  // copy), so each tree can draw from it without re-initialising it
   for (let t = 0; t < m.trees; t++) {
     drawSample(m, idx, n, psi);
     buildTree(m, t, rows, idx, psi);
@@ -155,7 +172,7 @@ export function fitRows(m: Model, rows: usize, n: i32): bool {
   return true;
 }
 
-/** Re-grows tree t from a fresh sub-sample of the window. */
+/** Re-grows tree t from a fresh sub-sample of the window; needs ensureSampleScratch(min(psi, window)). */
 export function rebuildFromWindow(m: Model, t: i32): void {
   const n = m.windowCount; // slots [0, n) are filled while the window is not yet full
   const idx = m.windowIdx;

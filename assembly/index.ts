@@ -9,7 +9,7 @@ import {
 } from './errors';
 import { Model, NODE_BYTES, liveModels, lookup, register, unregister } from './model';
 import { rngSeed } from './rng';
-import { fitRows, rebuildFromWindow, scoreRows } from './forest';
+import { ensureSampleScratch, fitRows, rebuildFromWindow, scoreRows } from './forest';
 import { avgPathLength } from './pathlen';
 
 export {
@@ -151,6 +151,7 @@ export function forest_update(h: i32, rows: usize, n: i32): i32 {
   if (!ensureWindow(model)) return ERR_NOMEM;
   const rowBytes = <usize>model.dims << 3;
   const cap = model.windowCap;
+  if (!ensureSampleScratch(model.psi < cap ? model.psi : cap)) return ERR_NOMEM;
   const every = (cap + model.trees - 1) / model.trees;
   const needed = model.psi < cap ? model.psi : cap;
   for (let r = 0; r < n; r++) {

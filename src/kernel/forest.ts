@@ -26,6 +26,8 @@ export interface KernelExports {
 
 export const ABI_VERSION = 1;
 
+const compiled = new Map<string, WebAssembly.Module>();
+
 /** Default kernel path: build/isolation_forest.wasm at the project root, or $MIRADOR_KERNEL. */
 export function defaultKernelPath(): string {
   if (process.env.MIRADOR_KERNEL) return process.env.MIRADOR_KERNEL;
@@ -57,14 +59,20 @@ export class Kernel {
     if (v !== ABI_VERSION) throw new Error(`kernel ABI version ${v}, this host speaks ${ABI_VERSION}`);
   }
 
+  /** Instantiates the kernel at path; the compiled module is cached per path (instances are not shared). */
   static load(path: string = defaultKernelPath()): Kernel {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(path));
-    } catch (e) {
-      throw new Error(`cannot read kernel ${path} (run npm run build:wasm): ${(e as Error).message}`);
+    let mod = compiled.get(path);
+    if (!mod) {
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = new Uint8Array(readFileSync(path));
+      } catch (e) {
+        throw new Error(`cannot read kernel ${path} (run npm run build:wasm): ${(e as Error).message}`);
+      }
+      mod = new WebAssembly.Module(bytes);
+      compiled.set(path, mod);
     }
-    return Kernel.fromBytes(bytes);
+    return new Kernel(new WebAssembly.Instance(mod, {}));
   }
 
   static fromBytes(bytes: BufferSource): Kernel {
