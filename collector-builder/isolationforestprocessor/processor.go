@@ -69,9 +69,20 @@ type model struct {
 	group    uint64
 	handle   int32 // -1: not created in the current kernel instance
 	lastUsed int64 // unix seconds of the last batch that fed it
-	rows     []float64
-	obs      []int32 // index of each row's observation
+	series   int   // series of this group held by the shard
+	fed      uint64
+	rows     []float64 // this batch's vectors, all scored
+	update   []float64 // the sample of them that enters the window
+	obs      []int32   // index of each row's observation
 	scores   []float64
+}
+
+// updateStride: one in how many vectors of the group enters the forest's window. A forest
+// regrows all its trees every window_size vectors fed; feeding one vector per window_size series
+// makes each regrowth span about one point of every series of the group (a better sample than the
+// last few series) and bounds the refresh cost of high-volume groups.
+func (m *model) updateStride(windowSize int) uint64 {
+	return uint64(max(1, (m.series+windowSize-1)/windowSize))
 }
 
 // shardStats are the telemetry deltas of one shard pass.
@@ -333,31 +344,35 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 	}
 	for i := range obs {
 		o := &obs[i]
-		state, created, evictedKey, evicted := s.series.get(o.key)
+		state, created, ev := s.series.get(o.key, o.group)
 		if created {
 			st.created++
+			s.model(o.group).series++
 		}
-		if evicted {
+		if ev.ok {
 			st.evicted++
+			if m := s.models[ev.group]; m != nil {
+				m.series--
+			}
 			if p.cfg.ModelGroup == ModelGroupSeries {
-				p.dropModel(ctx, s, evictedKey)
+				p.dropModel(ctx, s, ev.key, true)
 			}
 		}
 		f0, f1, warm, ok := features(state, o, p.warmup)
 		if !ok || !warm {
 			continue
 		}
-		m := s.models[o.group]
-		if m == nil {
-			m = &model{group: o.group, handle: -1}
-			s.models[o.group] = m
-		}
+		m := s.model(o.group)
 		if len(m.obs) == 0 {
 			s.touched = append(s.touched, m)
 			m.lastUsed = now
 		}
 		m.rows = append(m.rows, f0, f1)
 		m.obs = append(m.obs, int32(i))
+		if m.fed%m.updateStride(p.cfg.WindowSize) == 0 {
+			m.update = append(m.update, f0, f1)
+		}
+		m.fed++
 	}
 	for _, m := range s.touched {
 		if s.kernel == nil && !p.recreate(ctx, s) {
@@ -372,12 +387,12 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 			p.errLog.log(p.logger, err)
 			var codeErr *kernelCodeError
 			if errors.As(err, &codeErr) {
-				p.dropModel(ctx, s, m.group) // a model in error is rebuilt from scratch
+				p.dropModel(ctx, s, m.group, false) // a model in error is rebuilt from scratch
 			} else {
 				p.recreate(ctx, s) // a trap leaves the instance unusable
 			}
 		}
-		m.rows, m.obs = m.rows[:0], m.obs[:0]
+		m.rows, m.update, m.obs = m.rows[:0], m.update[:0], m.obs[:0]
 	}
 	clear(s.touched)
 	s.touched = s.touched[:0]
@@ -413,8 +428,11 @@ func (p *isolationForestProcessor) scoreAndUpdate(ctx context.Context, s *shard,
 			}
 		}
 	}
+	if len(m.update) == 0 {
+		return nil
+	}
 	began := time.Now()
-	if err := k.update(ctx, m.handle, m.rows, n); err != nil {
+	if err := k.update(ctx, m.handle, m.update, len(m.update)/featureDims); err != nil {
 		return err
 	}
 	p.tel.ProcessorIsolationforestModelRefreshDuration.Record(ctx, time.Since(began).Seconds())
@@ -425,14 +443,25 @@ func (p *isolationForestProcessor) scoreAndUpdate(ctx context.Context, s *shard,
 func (p *isolationForestProcessor) freeIdleModels(ctx context.Context, s *shard, now int64) {
 	s.nextSweep = now + 60
 	for group, m := range s.models {
-		if m.lastUsed != 0 && now-m.lastUsed >= int64(modelIdleTimeout/time.Second) {
-			p.dropModel(ctx, s, group)
+		if m.handle >= 0 && now-m.lastUsed >= int64(modelIdleTimeout/time.Second) {
+			p.dropModel(ctx, s, group, false) // keeps the group's series count
 		}
 	}
 }
 
-// dropModel frees a model (its group is evicted or in error).
-func (p *isolationForestProcessor) dropModel(ctx context.Context, s *shard, group uint64) {
+// model returns the group's model, creating its (forest-less) entry.
+func (s *shard) model(group uint64) *model {
+	m := s.models[group]
+	if m == nil {
+		m = &model{group: group, handle: -1}
+		s.models[group] = m
+	}
+	return m
+}
+
+// dropModel frees a group's forest (the group is idle, evicted or in error); forget also removes
+// its entry (series mode: the series is gone).
+func (p *isolationForestProcessor) dropModel(ctx context.Context, s *shard, group uint64, forget bool) {
 	m := s.models[group]
 	if m == nil {
 		return
@@ -441,7 +470,7 @@ func (p *isolationForestProcessor) dropModel(ctx context.Context, s *shard, grou
 		_ = s.kernel.freeForest(ctx, m.handle)
 	}
 	m.handle = -1
-	if len(m.obs) == 0 { // not part of the batch in progress
+	if forget && len(m.obs) == 0 { // not part of the batch in progress
 		delete(s.models, group)
 	}
 }

@@ -191,25 +191,36 @@ func TestEvictionKeepsMaxSeries(t *testing.T) {
 	assert.Positive(t, counterValue(t, tel, "otelcol_processor_isolationforest_points_scored"))
 }
 
-// CLOCK eviction spares recently seen series.
+// CLOCK eviction: new series start unreferenced, a series seen again gets a second chance.
 func TestSeriesTableEvictsLeastRecentlySeen(t *testing.T) {
 	tab := newSeriesTable(3, nil)
 	for k := uint64(1); k <= 3; k++ {
-		tab.get(k)
+		tab.get(k, 100+k)
 	}
-	// Give 1 and 3 a fresh reference after a full sweep clears all bits.
-	_, _, ev, did := tab.get(4)
-	require.True(t, did)
-	assert.Equal(t, uint64(1), ev, "all referenced: the sweep clears bits and evicts the oldest")
-	tab.get(3)
-	_, _, ev, did = tab.get(5)
-	require.True(t, did)
-	assert.Equal(t, uint64(2), ev, "2 was not seen since the sweep; 3 was")
+	_, _, ev := tab.get(4, 104)
+	require.True(t, ev.ok)
+	assert.Equal(t, eviction{key: 1, group: 101, ok: true}, ev, "none seen again: the oldest goes first")
+	tab.get(3, 103) // seen again
+	_, _, ev = tab.get(5, 105)
+	assert.Equal(t, uint64(2), ev.key, "2 was not seen again; 3 was")
+	tab.get(3, 103)
+	tab.get(4, 104)
+	_, _, ev = tab.get(6, 106)
+	assert.Equal(t, uint64(5), ev.key, "3 and 4 were seen again, 5 was not")
 	assert.Equal(t, 3, tab.len())
 }
 
 func TestSeriesStateSize(t *testing.T) {
-	assert.LessOrEqual(t, int(sizeofSeriesState), 80)
+	assert.LessOrEqual(t, int(sizeofSeriesState), 88)
+}
+
+// High-volume groups feed a sample of their vectors to forest_update: one per window_size series.
+func TestUpdateStride(t *testing.T) {
+	m := &model{}
+	for _, tc := range []struct{ series, want int }{{0, 1}, {100, 1}, {2048, 1}, {2049, 2}, {100000, 49}} {
+		m.series = tc.series
+		assert.Equal(t, uint64(tc.want), m.updateStride(2048), "%d series", tc.series)
+	}
 }
 
 // Concurrent batches from many goroutines (run under -race by npm test): nothing lost, all scored.
@@ -301,11 +312,13 @@ func TestIdleModelsAreFreed(t *testing.T) {
 	}
 	s := p.shards[0]
 	require.Len(t, s.models, 2)
+	require.GreaterOrEqual(t, s.models[hashString("a")].handle, int32(0))
 	s.mu.Lock()
 	s.models[hashString("a")].lastUsed -= int64(modelIdleTimeout / time.Second) // "a" went quiet long ago
 	s.nextSweep = 0
 	s.mu.Unlock()
 	consume(gaugeBatch("b", 11, 5, func(s int) float64 { return value(11, s) }))
-	assert.Len(t, s.models, 1)
-	assert.Contains(t, s.models, hashString("b"))
+	assert.Equal(t, int32(-1), s.models[hashString("a")].handle, "a's forest freed")
+	assert.GreaterOrEqual(t, s.models[hashString("b")].handle, int32(0), "b's forest kept")
+	assert.Equal(t, 5, s.models[hashString("a")].series, "a's series are still counted")
 }

@@ -67,9 +67,10 @@ func squash(z float64) float64 {
 	return math.Log1p(z)
 }
 
-// seriesState is everything kept per series: 80 bytes (checked by TestSeriesStateSize).
+// seriesState is everything kept per series: 88 bytes (checked by TestSeriesStateSize).
 type seriesState struct {
 	key      uint64  // series identity, to remove the index entry on eviction
+	group    uint64  // model group, to keep the group's series count on eviction
 	lastTime uint64  // timestamp of the previous accepted point (ns)
 	a, b     ewma    // running statistics of the two signals
 	prevA    float64 // previous value of signal a (gauges and sums derive b from it)
@@ -103,13 +104,19 @@ func newSeriesTable(limit int, budget *atomic.Int64) *seriesTable {
 
 func (t *seriesTable) len() int { return len(t.index) }
 
-// get returns the state of key, creating it (and evicting the least recently seen series when
-// full). evicted reports the key of the series that had to make room.
-func (t *seriesTable) get(key uint64) (s *seriesState, created bool, evicted uint64, didEvict bool) {
+// eviction names the series that had to make room for a new one.
+type eviction struct {
+	key, group uint64
+	ok         bool
+}
+
+// get returns the state of key, creating it in group (and evicting the least recently seen
+// series when full).
+func (t *seriesTable) get(key, group uint64) (s *seriesState, created bool, ev eviction) {
 	if i, ok := t.index[key]; ok {
 		s = &t.slots[i]
 		s.ref = true
-		return s, false, 0, false
+		return s, false, ev
 	}
 	var slot uint32
 	if len(t.slots) == 0 || len(t.slots) < t.limit && t.budget.Load() < int64(t.limit) {
@@ -134,14 +141,14 @@ func (t *seriesTable) get(key uint64) (s *seriesState, created bool, evicted uin
 		}
 		slot = uint32(t.hand)
 		t.hand++
-		evicted, didEvict = t.slots[slot].key, true
-		delete(t.index, evicted)
+		ev = eviction{key: t.slots[slot].key, group: t.slots[slot].group, ok: true}
+		delete(t.index, ev.key)
 	}
 	// A new series starts unreferenced: a one-off series is the first to go unless seen again,
 	// so a burst of new series cannot flush the steady ones.
-	t.slots[slot] = seriesState{key: key}
+	t.slots[slot] = seriesState{key: key, group: group}
 	t.index[key] = slot
-	return &t.slots[slot], true, evicted, didEvict
+	return &t.slots[slot], true, ev
 }
 
 const sizeofSeriesState = unsafe.Sizeof(seriesState{})
