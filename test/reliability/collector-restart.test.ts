@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binaries, metric, otlpReceiver, startCollector, type CollectorConfig, type RunningCollector } from '../../bench/pipeline/lib/collector.js';
+import { binaries, metric, startCollector, type RunningCollector } from '../../bench/pipeline/lib/collector.js';
 import { startVictoriaMetrics, type RunningVictoriaMetrics } from '../../src/backends/victoriametrics.js';
 import { freePorts, waitFor } from '../../src/proc/index.js';
-import { persistentExporter } from './configs.js';
+import { gatewayConfig, scorerConfig } from './configs.js';
 import { sleep, steadySender, storedPoints } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-restart-'));
@@ -30,29 +30,9 @@ describe('isolationforest collector restart behind the gateway', () => {
   it('loses nothing when the isolationforest process is killed and restarted under load', async () => {
     vm = await startVictoriaMetrics({ runDir: join(work, 'vm') });
     const [scorerGrpc, gatewayHttp] = await freePorts(2);
-    const scorerConfig: CollectorConfig = {
-      receivers: otlpReceiver({ grpc: scorerGrpc }),
-      processors: { isolationforest: {} },
-      ...persistentExporter(vm.otlpMetricsUrl, join(work, 'queue')),
-      pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
-    };
-    scorer = await startCollector({ name: 'isolationforest', binary: binaries.mirador, dir: work, config: scorerConfig });
-    gateway = await startCollector({
-      name: 'gateway', binary: binaries.mirador, dir: work, config: {
-        receivers: otlpReceiver({ http: gatewayHttp }),
-        exporters: {
-          loadbalancing: {
-            routing_key: 'resource',
-            protocol: { otlp: { tls: { insecure: true }, timeout: '5s' } },
-            resolver: { static: { hostnames: [`127.0.0.1:${scorerGrpc}`] } },
-            timeout: '5s',
-            sending_queue: { enabled: true, queue_size: 5000, num_consumers: 4 },
-            retry_on_failure: { enabled: true, initial_interval: '500ms', max_interval: '3s', max_elapsed_time: '0s' },
-          },
-        },
-        pipelines: { metrics: { receivers: ['otlp'], exporters: ['loadbalancing'] } },
-      },
-    });
+    const config = scorerConfig(scorerGrpc, vm.otlpMetricsUrl, join(work, 'queue'));
+    scorer = await startCollector({ name: 'isolationforest', binary: binaries.mirador, dir: work, config });
+    gateway = await startCollector({ name: 'gateway', binary: binaries.mirador, dir: work, config: gatewayConfig(gatewayHttp, [scorerGrpc]) });
 
     const startMs = Date.now();
     const sender = steadySender({ endpoint: `http://127.0.0.1:${gatewayHttp}`, metric: 'restart_gauge', series: 20, intervalMs: 100 });
@@ -62,7 +42,7 @@ describe('isolationforest collector restart behind the gateway', () => {
     await scorer.process.exited;
     await sleep(DOWN_MS);
     const whileDown = sender.sent() - beforeKill;
-    scorer = await startCollector({ name: 'isolationforest', binary: binaries.mirador, dir: work, config: scorerConfig });
+    scorer = await startCollector({ name: 'isolationforest', binary: binaries.mirador, dir: work, config });
     await sleep(8_000);
     const sent = await sender.stop();
     const endMs = Date.now() + 1_000;

@@ -20,3 +20,34 @@ export function persistentExporter(metricsUrl: string, queueDir: string): Pick<C
     serviceExtensions: ['file_storage'],
   };
 }
+
+/** The isolationforest collector: OTLP gRPC in, isolationforest (defaults), persistent exporter out. */
+export function scorerConfig(grpc: number, metricsUrl: string, queueDir: string): CollectorConfig {
+  return {
+    receivers: { otlp: { protocols: { grpc: { endpoint: `127.0.0.1:${grpc}` } } } },
+    processors: { isolationforest: {} },
+    ...persistentExporter(metricsUrl, queueDir),
+    pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
+  };
+}
+
+/**
+ * The gateway: OTLP/HTTP in, loadbalancing exporter (static resolver, routing by resource) to the
+ * isolationforest collectors, with its own in-memory queue and a retry that never gives up.
+ */
+export function gatewayConfig(http: number, scorerGrpcPorts: number[]): CollectorConfig {
+  return {
+    receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${http}` } } } },
+    exporters: {
+      loadbalancing: {
+        routing_key: 'resource',
+        protocol: { otlp: { tls: { insecure: true }, timeout: '5s' } },
+        resolver: { static: { hostnames: scorerGrpcPorts.map((p) => `127.0.0.1:${p}`) } },
+        timeout: '5s',
+        sending_queue: { enabled: true, queue_size: 5000, num_consumers: 4 },
+        retry_on_failure: { enabled: true, initial_interval: '500ms', max_interval: '3s', max_elapsed_time: '0s' },
+      },
+    },
+    pipelines: { metrics: { receivers: ['otlp'], exporters: ['loadbalancing'] } },
+  };
+}
