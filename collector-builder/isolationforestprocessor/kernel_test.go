@@ -17,10 +17,26 @@ import (
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
 )
 
+// Bodies of the fake kernel's forest_score / forest_update.
+var (
+	wasmReturn0     = []byte{0x41, 0x00} // i32.const 0: ok
+	wasmReturnErr   = []byte{0x41, 0x7c} // i32.const -4: ERR_BOUNDS
+	wasmUnreachable = []byte{0x00}       // unreachable: a trap
+)
+
 // fakeKernel hand-assembles a tiny wasm module with the ABI v1 exports: abi_version returns abi,
 // everything succeeds except forest_score, which executes `unreachable` (a trap) when scoreTraps.
 // It stands in for a deliberately broken kernel without any toolchain at test time.
 func fakeKernel(abi byte, scoreTraps bool) []byte {
+	score := wasmReturn0
+	if scoreTraps {
+		score = wasmUnreachable
+	}
+	return fakeKernelWith(abi, score, wasmReturn0)
+}
+
+// fakeKernelWith is fakeKernel with the given forest_score and forest_update bodies.
+func fakeKernelWith(abi byte, scoreBody, updateBody []byte) []byte {
 	const i32, i64 = 0x7f, 0x7e
 	functype := func(params []byte, results ...byte) []byte {
 		b := append([]byte{0x60, byte(len(params))}, params...)
@@ -48,12 +64,9 @@ func fakeKernel(abi byte, scoreTraps bool) []byte {
 		{"free", 2, nil},
 		{"forest_new", 3, []byte{0x41, 0x00}},
 		{"forest_fit", 4, []byte{0x41, 0x00}},
-		{"forest_update", 4, []byte{0x41, 0x00}},
-		{"forest_score", 5, []byte{0x41, 0x00}},
+		{"forest_update", 4, updateBody},
+		{"forest_score", 5, scoreBody},
 		{"forest_free", 1, []byte{0x41, 0x00}},
-	}
-	if scoreTraps {
-		exports[6].body = []byte{0x00} // unreachable
 	}
 	var funcs, exps, codes [][]byte
 	for i, e := range exports {
@@ -140,4 +153,38 @@ func TestKernelTrapPassesDataThrough(t *testing.T) {
 	assert.Equal(t, int64(series*(steps-2)), unscored, "every warm point counted as unscored")
 	assert.Zero(t, counterValue(t, tel, "otelcol_processor_isolationforest_points_scored"))
 	_ = pcommon.NewMap
+}
+
+// Error codes and a trap in forest_update: data passes, errors are counted, and the points scored
+// before the failing update keep their scores.
+func TestKernelErrorCodesAndUpdateTraps(t *testing.T) {
+	for name, tc := range map[string]struct {
+		score, update []byte
+		wantScored    bool
+	}{
+		"score returns an error code": {wasmReturnErr, wasmReturn0, false},
+		"update traps":                {wasmReturn0, wasmUnreachable, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := createDefaultConfig()
+			cfg.KernelPath = writeKernel(t, fakeKernelWith(1, tc.score, tc.update))
+			cfg.Instances = 1
+			cfg.WarmupPoints = 2
+			p, sink, tel := startWithTelemetry(t, cfg)
+			for step := 0; step < 10; step++ {
+				require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("cpu", step, 4, func(s int) float64 { return float64(s * step) })))
+			}
+			assert.Equal(t, 40, sink.DataPointCount())
+			assert.Equal(t, int64(8), counterValue(t, tel, "otelcol_processor_isolationforest_kernel_errors"), "one per batch after warm-up")
+			scored := counterValue(t, tel, "otelcol_processor_isolationforest_points_scored")
+			unscored := counterValue(t, tel, "otelcol_processor_isolationforest_points_unscored")
+			if tc.wantScored {
+				assert.Equal(t, int64(32), scored)
+				assert.Zero(t, unscored)
+			} else {
+				assert.Zero(t, scored)
+				assert.Equal(t, int64(32), unscored)
+			}
+		})
+	}
 }
