@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm run test:k8s`: suites against the real single-node cluster (scripts/cluster). They run
+// as root, change the host's network settings while the cluster runs, and take minutes, so
+// they are kept out of the default `npm test` (whose pattern is test/**/*.test.ts) and run
+// one file at a time, in the order cluster -> images -> chart.
+export default defineConfig({
+  test: {
+    include: ['test/k8s/**/*.k8s.ts'],
+    fileParallelism: false,
+    sequence: { concurrent: false },
+    testTimeout: 300_000,
+    hookTimeout: 900_000,
+    reporters: ['default', './test/support/summary-reporter.ts'],
+  },
+});
