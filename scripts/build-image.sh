@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm run build:image`: OCI images without a Docker engine (go-containerregistry, see
 # scripts/cluster/imagebuilder), imported into the local cluster's containerd when it runs:
-#   mirador.local/otelcol-mirador:local   build/otelcol-mirador (static, CGO off) at /otelcol-mirador,
-#                                         USER 10001 (the layout of collector-builder/Dockerfile)
+#   mirador.local/otelcol-mirador:local   the layout of collector-builder/Dockerfile: build/otelcol-mirador
+#                                         (static, CGO off) at /otelcol-mirador, CA certificates, USER 10001,
+#                                         CMD --config /etc/otelcol-mirador/config.yaml
 #   mirador.local/victoria-metrics:local  .tools/bin/victoria-metrics   (backend pods of test/k8s)
 #   mirador.local/jaeger:local            .tools/bin/jaeger
 #   mirador.local/curl:local              Debian's curl and its libraries (the chart's `helm test` pod)
@@ -24,9 +25,11 @@ collector_image() {
     bash scripts/ensure.sh wasm collector
   fi
   image_is_static "$bin" || die "$bin is dynamically linked; the image holds nothing else: build it with CGO_ENABLED=0"
+  local certs=/etc/ssl/certs/ca-certificates.crt
+  [ -f "$certs" ] || die "$certs is missing (apt-get install ca-certificates): the image carries it like the Dockerfile's"
   image_build "$IMAGES/app-otelcol-mirador.tar" "$OTELCOL_IMAGE" --file "$bin=/otelcol-mirador" \
-    --entrypoint /otelcol-mirador --user 10001:10001 \
-    --port 4317/tcp --port 4318/tcp --port 8888/tcp --port 13133/tcp
+    --file "$certs=$certs" --entrypoint /otelcol-mirador --cmd --config --cmd /etc/otelcol-mirador/config.yaml \
+    --user 10001:10001 --port 4317/tcp --port 4318/tcp --port 8888/tcp --port 13133/tcp
   built+=("$IMAGES/app-otelcol-mirador.tar=$OTELCOL_IMAGE")
 }
 
