@@ -73,7 +73,7 @@ const JPMS_FLAGS = [
 ];
 
 /** cassandra.yaml for one loopback node whose every directory lies under runDir. */
-export function cassandraYaml(runDir: string, host: string, cqlPort: number, storagePort: number): string {
+export function cassandraYaml(runDir: string, host: string, cqlPort: number, storagePort: number, heapMb = 256): string {
   const dir = (name: string) => join(runDir, name);
   return stringify({
     cluster_name: 'mirador',
@@ -93,9 +93,10 @@ export function cassandraYaml(runDir: string, host: string, cqlPort: number, sto
     cdc_raw_directory: dir('cdc_raw'),
     commitlog_sync: 'periodic',
     commitlog_sync_period: '10000ms',
-    // Small memtables keep a 256 MiB heap safe with 1 MiB log bodies.
-    memtable_heap_space: '32MiB',
-    memtable_offheap_space: '32MiB',
+    // An eighth of the heap for memtables (Cassandra's default is a quarter) keeps a 256 MiB heap
+    // clear of full GCs with 1 MiB log bodies; a larger heap gets larger memtables, so fewer flushes.
+    memtable_heap_space: `${Math.max(16, Math.floor(heapMb / 8))}MiB`,
+    memtable_offheap_space: `${Math.max(16, Math.floor(heapMb / 8))}MiB`,
     // A loopback node shares a small machine with builds and collectors: a write the CPU-starved
     // node finishes in 3 s should not come back as a timeout (default 2 s) that clients retry.
     write_request_timeout: '10000ms',
@@ -120,7 +121,7 @@ export async function startCassandra(opts: CassandraOptions): Promise<RunningCas
     : await freePorts(2).then(([a, b]) => [opts.cqlPort ?? a, opts.storagePort ?? b]);
   mkdirSync(runDir, { recursive: true });
   const yamlFile = join(runDir, 'cassandra.yaml');
-  writeFileSync(yamlFile, cassandraYaml(runDir, host, cqlPort, storagePort));
+  writeFileSync(yamlFile, cassandraYaml(runDir, host, cqlPort, storagePort, heapMb));
   const jvmArgs = [
     `-Xms${heapMb}M`, `-Xmx${heapMb}M`, '-XX:+UseG1GC', '-Xss256k', '-XX:+ExitOnOutOfMemoryError',
     ...JPMS_FLAGS,

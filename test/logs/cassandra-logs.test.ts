@@ -10,7 +10,7 @@ import { repoRoot } from '../../src/pipeline/tools.js';
 import { waitFor } from '../../src/proc/wait.js';
 import { startCollector, type RunningCollector } from './collector.js';
 import {
-  MANY_ATTRIBUTE_SEQS, NON_ASCII, ONE_MIB_BODY_SEQS, SHARED_SPAN, newDataSet, sendLogs, sharedTraceId, timeOf, traceIdOf,
+  MANY_ATTRIBUTE_SEQS, NON_ASCII, ONE_MIB_BODY_SEQS, SHARED_SPAN, newDataSet, sendLogs, sharedSpanId, sharedTraceId, timeOf, traceIdOf,
   type DataSet,
 } from './otlp-logs.js';
 import { connectCql, storedTimes, type CqlClient } from './readback.js';
@@ -112,7 +112,7 @@ describe('cassandra_logs in otelcol-mirador stores every log record', () => {
     // Logs sharing one span id and severity: all there, found with one query on the trace id index.
     const shared = await cql!.execute('SELECT span_id, severity_number, body FROM steady.logs WHERE trace_id = ?', [sharedTraceId(ds)], { prepare: true, fetchSize: 5000 });
     expect(shared.rowLength).toBe(SHARED_SPAN.to - SHARED_SPAN.from);
-    expect(new Set(shared.rows.map((r) => `${r.span_id}/${r.severity_number}`))).toEqual(new Set([`abcdef0123456789/${SHARED_SPAN.severityNumber}`]));
+    expect(new Set(shared.rows.map((r) => `${r.span_id}/${r.severity_number}`))).toEqual(new Set([`${sharedSpanId(ds)}/${SHARED_SPAN.severityNumber}`]));
 
     const byTrace = async (seq: number) => {
       const rs = await cql!.execute('SELECT * FROM steady.logs WHERE trace_id = ?', [traceIdOf(ds, seq)], { prepare: true });

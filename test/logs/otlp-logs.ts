@@ -40,7 +40,7 @@ export const timeOf = (ds: DataSet, seq: number) => ds.baseNanos + BigInt(seq) *
 export const traceIdOf = (ds: DataSet, seq: number) => ds.tag + seq.toString(16).padStart(24, '0');
 export const serviceOf = (seq: number) => SERVICES[seq % SERVICES.length];
 export const sharedTraceId = (ds: DataSet) => ds.tag + 'f'.repeat(24);
-export const sharedSpanId = 'abcdef0123456789';
+export const sharedSpanId = (ds: DataSet) => ds.tag + '0badcafe';
 
 const str = (s: string): AnyValue => ({ stringValue: s });
 
@@ -56,13 +56,13 @@ export function record(ds: DataSet, seq: number): OtlpLogRecord {
   if (seq >= SHARED_SPAN.from && seq < SHARED_SPAN.to) {
     // contrib's exporter keys rows by (span id, severity): these would overwrite each other there.
     r.traceId = sharedTraceId(ds);
-    r.spanId = sharedSpanId;
+    r.spanId = sharedSpanId(ds);
     r.severityNumber = SHARED_SPAN.severityNumber;
     r.severityText = 'ERROR';
     r.body = str('payment declined');
   } else if (seq % 2 === 0 || ONE_MIB_BODY_SEQS.includes(seq) || MANY_ATTRIBUTE_SEQS.includes(seq)) {
     r.traceId = traceIdOf(ds, seq);
-    r.spanId = (seq + 1).toString(16).padStart(16, '0');
+    r.spanId = ds.tag + (seq + 1).toString(16).padStart(8, '0');
   } // odd seqs: no trace context at all
   if (ONE_MIB_BODY_SEQS.includes(seq)) r.body = str('x'.repeat(1 << 20));
   else if (MANY_ATTRIBUTE_SEQS.includes(seq)) {
