@@ -61,8 +61,8 @@ const checkout = ENTRY_ROUTES.find((r) => r.id === 'POST /checkout')!;
 
 /** Incident parameters: what each one does to the traffic. */
 export const EFFECT = {
-  latencySpikeFactor: 8, // payments POST /charge self time x8
-  errorBurstRate: 0.35, // inventory GET /stock fails 35% (baseline 2%)
+  latencySpikeFactor: 15, // payments POST /charge self time x15 (35 ms -> about 0.5 s)
+  errorBurstRate: 0.5, // inventory GET /stock fails 50% (baseline 2%)
   trafficDropFactor: 0.15, // GET /recommendations at 15% of its rate
   levelShift: 40, // checkout orders queue depth +40 (baseline 20 +- 2)
   leakBytesPerSec: 256 * 1024, // cart resident memory grows 256 KiB/s (noise sd 1 MiB)

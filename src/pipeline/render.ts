@@ -66,9 +66,9 @@ export function localOverrides(r: RenderInput): Record<string, unknown> {
     servicegraph: {
       ports: r.ports.servicegraph,
       persistentQueue: { directory: join(r.runDir, 'queue', 'servicegraph') },
-      config: { connectors: { servicegraph: flush } },
+      config: { connectors: { servicegraph: { ...flush } } },
     },
-    spanmetrics: { ports: r.ports.spanmetrics, config: { connectors: { spanmetrics: flush } } },
+    spanmetrics: { ports: r.ports.spanmetrics, config: { connectors: { spanmetrics: { ...flush } } } },
     isolationforest: {
       ports: r.ports[ifName(0)],
       persistentQueue: { directory: join(r.runDir, 'queue', ifName(0)) },
