@@ -30,17 +30,32 @@ launch() {
   printf '\n==== %s start %s\n' "$name" "$(date -u +%FT%TZ)" >> "$LOGS/$name.log"
   setsid "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$RUN/$name.pid"
+  fail_point "$name"
 }
 
-# stop_component NAME: SIGTERM, then SIGKILL after 10 s.
-stop_component() {
-  local name=$1 pid i
-  pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
-  pid="$(cat "$RUN/$name.pid")"
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 50); do [ -e "/proc/$pid" ] || break; sleep 0.2; done
-  [ -e "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null
-  rm -f "$RUN/$name.pid"
+# fail_point NAME: fails the start here when MIRADOR_K8S_FAIL_AFTER=NAME, for the test that a
+# start failing half-way leaves the host as it was.
+fail_point() {
+  if [ "${MIRADOR_K8S_FAIL_AFTER:-}" = "$1" ]; then
+    echo "cluster: failing on purpose after starting $1 (MIRADOR_K8S_FAIL_AFTER)" >&2
+    return 1
+  fi
+}
+
+# stop_components NAME...: SIGTERM to all of them at once, SIGKILL to any left after 10 s.
+stop_components() {
+  local name pid pids=() i
+  for name in "$@"; do
+    if pid_alive "$name"; then pid="$(cat "$RUN/$name.pid")"; kill -TERM "$pid" 2>/dev/null && pids+=("$pid"); fi
+    rm -f "$RUN/$name.pid"
+  done
+  for i in $(seq 1 100); do
+    for pid in "${pids[@]}"; do [ -e "/proc/$pid" ] && break; done
+    [ -e "/proc/${pid:-0}" ] || return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  return 0
 }
 
 ensure_packages() {
@@ -164,6 +179,7 @@ start() {
   sed -e "s|__COREDNS_IMAGE__|$COREDNS_IMAGE|" -e "s|__DNS_SVC_IP__|$DNS_SVC_IP|" "$CLUSTER_DIR/manifests/coredns.yaml" \
     | kubectl_admin apply -f - >/dev/null
   kubectl_admin -n kube-system rollout status deploy/coredns --timeout=120s >/dev/null
+  fail_point coredns
   wait_until 60 "default ServiceAccount" kubectl_admin -n default get serviceaccount default
   trap - ERR
   say "cluster ready in $((SECONDS - t0)) s"
@@ -190,17 +206,15 @@ stop() {
   trap - ERR
   set +e
   say "stopping the cluster"
-  stop_component kube-proxy
-  stop_component kubelet
+  stop_components kube-proxy kubelet
   if pid_alive containerd; then
     # Containers first, while containerd still answers; then their shims end with them.
     local id
     for id in $(ctr_k8s tasks ls -q 2>/dev/null); do ctr_k8s tasks delete --force "$id" >/dev/null 2>&1; done
     for id in $(ctr_k8s containers ls -q 2>/dev/null); do ctr_k8s containers delete "$id" >/dev/null 2>&1; done
   fi
-  stop_component containerd
-  local c
-  for c in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_component "$c"; done
+  stop_components containerd kube-scheduler kube-controller-manager kube-apiserver
+  stop_components etcd
   # Anything still running from the cluster: container processes in the kubelet's cgroups,
   # shims of our containerd socket.
   local pid cg

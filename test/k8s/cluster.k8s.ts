@@ -78,7 +78,16 @@ describe('npm run cluster', () => {
   it('stop restores the host exactly (nft rules, sysctls, links, mounts, cgroups, fixed paths)', async () => {
     const stopped = await cluster('stop');
     expect(stopped.code, stopped.stderr).toBe(0);
+    console.log(`cluster stop took ${(stopped.ms / 1000).toFixed(1)} s`);
     const after = (await cluster('snapshot')).stdout;
     expect(after).toBe(before);
+  });
+
+  it('a start that fails late (CoreDNS running in a pod) stops everything and restores the host', async () => {
+    const failed = await run('bash', ['scripts/cluster/cluster.sh', 'start'], { env: { MIRADOR_K8S_FAIL_AFTER: 'coredns' }, timeoutMs: 600_000 });
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain('failing on purpose after starting coredns');
+    expect(failed.stderr).toContain('start failed; stopping what was started and restoring the host');
+    expect((await cluster('snapshot')).stdout).toBe(before);
   });
 });
