@@ -68,7 +68,7 @@ const detection = detectSec > 0 ? await runDetection({ dir, durationSec: detectS
 const scale = scaleSeries.length ? await runScale({ dir, series: scaleSeries }) : undefined;
 
 const result: BenchResult = {
-  command: `npm run bench:pipeline -- ${process.argv.slice(2).join(' ')}`.trim(),
+  command: ['npm run bench:pipeline', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
   started: started.toISOString(), finished: new Date().toISOString(),
   machine: { cores: cpus().length, loadavgBefore: load0[0], loadavgAfter: loadavg()[0] },
   settings: { rounds, windowSec, warmSec, telemetrygen: { workers, batchSize, metricType: 'Gauge', rate: 'unthrottled' } },

@@ -134,6 +134,14 @@ export function toMarkdown(r: BenchResult): string {
     L.push('', `Past max_series: ${n0(e.series)} distinct series into max_series ${n0(e.maxSeries)}: ${n0(e.activeSeries)} held, ${n0(e.evictions)} evicted, ` +
       `RSS ${mib(e.rssAfterBytes)} (bounded: ${e.activeSeries <= e.maxSeries ? 'yes' : 'NO'}).`);
   }
+  const refresh = r.samples.filter((s) => s.modelRefreshSecPerMillion !== undefined).map((s) => s.modelRefreshSecPerMillion!);
+  if (refresh.length) {
+    const ours = r.summary.configs.find((c) => c.config === 'ours');
+    L.push('', `Ours: of ${ours?.cpuSecPerMillion.toFixed(2)} CPU-s per million points, ${median(refresh).toFixed(2)} s are kernel model refreshes (forest_update, ` +
+      "the processor's model_refresh_duration histogram; median over rounds).");
+  }
+  const heap = r.scale?.rows.find((x) => x.heapProfile);
+  if (heap) L.push('', `## In-use heap at ${n0(heap.series)} series (\`go tool pprof -top -sample_index=inuse_space\`)`, '', '```', heap.heapProfile!.trim(), '```');
   const prof = r.samples.filter((s) => s.profile);
   if (prof.length) {
     L.push('', '## CPU profiles of the last round (`go tool pprof -top`, pprof extension)', '');

@@ -9,6 +9,7 @@ import { freePorts } from '../../src/proc/index.js';
 import { binaries, metric, otlpReceiver, sinkConfig, startCollector, type RunningCollector } from './lib/collector.js';
 import { cpuSeconds, peakRss, rss } from './lib/procstat.js';
 import { sendRound } from './lib/series-load.js';
+import { heapTop } from './profile.js';
 
 export interface ScaleRow {
   series: number;
@@ -25,6 +26,8 @@ export interface ScaleRow {
   activeSeries: number;
   evictions: number;
   pointsScored: number;
+  /** `go tool pprof -top` of the in-use heap at the end (largest run only). */
+  heapProfile?: string;
 }
 
 export interface ScaleResult {
@@ -45,7 +48,7 @@ async function liveHeap(c: RunningCollector): Promise<number> {
   return Number(m[1]);
 }
 
-async function runOne(dir: string, series: number, maxSeries: number, rounds: number): Promise<ScaleRow> {
+async function runOne(dir: string, series: number, maxSeries: number, rounds: number, profile = false): Promise<ScaleRow> {
   const [http, sinkGrpc] = await freePorts(2);
   const sink = await startCollector({ name: `scale-sink-${series}-${maxSeries}`, binary: binaries.mirador, dir, config: sinkConfig({ grpc: sinkGrpc }) });
   const col = await startCollector({
@@ -72,6 +75,7 @@ async function runOne(dir: string, series: number, maxSeries: number, rounds: nu
     const rss1 = rss(col.pid);
     const heap1 = await liveHeap(col);
     const t = await col.telemetry();
+    const heapProfile = profile ? await heapTop(col.pprofUrl, dir, `scale-${series}`) : undefined;
     const held = Math.min(series, maxSeries);
     return {
       series, maxSeries, rounds,
@@ -81,6 +85,7 @@ async function runOne(dir: string, series: number, maxSeries: number, rounds: nu
       activeSeries: metric(t, 'otelcol_processor_isolationforest_active_series'),
       evictions: metric(t, 'otelcol_processor_isolationforest_evictions_total'),
       pointsScored: metric(t, 'otelcol_processor_isolationforest_points_scored_total'),
+      heapProfile,
     };
   } finally {
     await col.stop();
@@ -90,10 +95,10 @@ async function runOne(dir: string, series: number, maxSeries: number, rounds: nu
 
 export async function runScale(o: { dir: string; series: number[] }): Promise<ScaleResult> {
   const rows: ScaleRow[] = [];
-  for (const n of o.series) rows.push(await runOne(o.dir, n, Math.max(n, 100_000), WARMUP + 2));
-  // Past max_series: 10x the budget of distinct series, twice over; the state must stay at the budget.
-  const biggest = Math.max(...o.series);
-  const eviction = await runOne(o.dir, biggest, Math.max(1000, Math.round(biggest / 10)), WARMUP + 1);
+  const largest = Math.max(...o.series);
+  for (const n of o.series) rows.push(await runOne(o.dir, n, Math.max(n, 100_000), WARMUP + 2, n === largest));
+  // Past max_series: 10x the budget of distinct series, several rounds; the state must stay at the budget.
+  const eviction = await runOne(o.dir, largest, Math.max(1000, Math.round(largest / 10)), WARMUP + 1);
   const [a, b] = [...rows].sort((x, y) => x.series - y.series).slice(-2);
   const marginal = a && b && a.series < b.series ? {
     fromSeries: a.series, toSeries: b.series,

@@ -34,6 +34,8 @@ export interface ThroughputSample {
   /** Cores busy on average in the window (cpuSec / windowSec). */
   cores: number;
   peakRssBytes: number;
+  /** Ours only: seconds spent in the kernel's forest_update (model refresh), per million points. */
+  modelRefreshSecPerMillion?: number;
   profile?: string;
 }
 
@@ -60,6 +62,12 @@ export function variantConfig(v: Variant, grpc: number, sinkGrpc: number): Colle
   };
 }
 
+/** Sum of the processor's model-refresh histogram (seconds in forest_update calls). */
+function refreshSeconds(t: Map<string, number>): number | undefined {
+  for (const [k, v] of t) if (k.startsWith('otelcol_processor_isolationforest_model_refresh_duration') && k.endsWith('_sum')) return v;
+  return undefined;
+}
+
 export async function measureThroughput(v: Variant, o: ThroughputOptions): Promise<ThroughputSample> {
   const [grpc] = await freePorts(1);
   const col = await startCollector({ name: `${v.name}-r${o.round}`, binary: v.binary, dir: o.dir, config: variantConfig(v, grpc, o.sinkGrpc) });
@@ -78,6 +86,7 @@ export async function measureThroughput(v: Variant, o: ThroughputOptions): Promi
     const windowSec = (w1 - w0) / 1000;
     const sent = metric(t1, 'otelcol_exporter_sent_metric_points_total') - metric(t0, 'otelcol_exporter_sent_metric_points_total');
     const cpu = c1 - c0;
+    const [r0, r1] = [refreshSeconds(t0), refreshSeconds(t1)];
     if (gen.child.exitCode !== null) throw new Error(`telemetrygen ended early (${gen.child.exitCode}):\n${gen.tail(20)}`);
     if (sent <= 0) throw new Error(`${v.name}: no points sent in the window:\n${col.process.tail(20)}\n${gen.tail(10)}`);
     return {
@@ -86,6 +95,7 @@ export async function measureThroughput(v: Variant, o: ThroughputOptions): Promi
       sendFailed: metric(t1, 'otelcol_exporter_send_failed_metric_points_total'),
       cpuSec: cpu, cpuSecPerMillion: (cpu / sent) * 1e6, cores: cpu / windowSec,
       peakRssBytes: peakRss(col.pid),
+      modelRefreshSecPerMillion: r1 !== undefined ? ((r1 - (r0 ?? 0)) / sent) * 1e6 : undefined,
       profile: profile ? await profile : undefined,
     };
   } finally {
