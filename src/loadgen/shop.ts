@@ -70,7 +70,7 @@ export const RESERVE = op('inventory', 'POST', '/reserve', 8, [db('postgresql', 
 export const CHARGE = op('payments', 'POST', '/charge', 35, [db('postgresql', 'payments', 'INSERT payments', 5)]);
 export const ORDERS = op('checkout', 'POST', '/orders', 12, [http(RESERVE), http(CHARGE), db('postgresql', 'orders', 'INSERT orders', 4)]);
 export const RECOMMEND = op('recommendation', 'GET', '/recommend', 25);
-export const CART_GET = op('cart', 'GET', '/cart', 3, [db('redis', '0', 'HGETALL', 1)]);
+export const CART_GET = op('cart', 'GET', '/cart', 3, [db('redis', 'carts', 'HGETALL', 1)]);
 
 export const ENTRY_ROUTES: EntryRoute[] = [
   { id: 'GET /products', rate: 8, op: op('frontend', 'GET', '/products', 10, [http(STOCK)]) },

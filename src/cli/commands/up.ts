@@ -22,6 +22,9 @@ interface UpOpts {
   cassandraPort: number;
 }
 
+/** Below this, the baseline before the first incident (35% of the cycle) is shorter than the models' warm-up. */
+const MIN_USEFUL_CYCLE_SEC = 100;
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
@@ -89,6 +92,11 @@ export function register(program: Command): void {
         otlpGrpc: o.otlpGrpcPort, otlpHttp: o.otlpHttpPort, victoriaMetrics: o.vmPort, jaegerUi: o.jaegerPort, cassandra: o.cassandraPort,
       };
       const log = (l: string) => process.stderr.write(`mirador up: ${l}\n`);
+      const cycle = o.cycle ?? o.duration;
+      if (cycle !== undefined && cycle < MIN_USEFUL_CYCLE_SEC) {
+        log(`note: a ${cycle} s incident cycle leaves the models about ${Math.round(cycle * 0.35)} s of baseline before the first incident; ` +
+          `series are scored only after ~20 points of warm-up and 64 vectors per model, so early incidents may go unflagged (use ${MIN_USEFUL_CYCLE_SEC} s or more)`);
+      }
       const p = await startPipeline({
         ports, runDir: o.runDir, rate: o.rate, seed: o.seed, durationSec: o.duration, cycleSec: o.cycle, intervalMs: o.interval,
         processor: o.threshold !== undefined ? { threshold: o.threshold } : undefined, log,
