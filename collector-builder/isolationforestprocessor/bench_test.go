@@ -49,6 +49,11 @@ func BenchmarkPipeline(b *testing.B) {
 		})
 		cfg := createDefaultConfig()
 		cfg.MaxSeries = series
+		if v := os.Getenv("BENCH_SCORE_CACHE"); v != "" { // explore the grid resolution
+			if cfg.ScoreCache, err = strconv.ParseFloat(v, 64); err != nil {
+				b.Fatalf("BENCH_SCORE_CACHE: %v", err)
+			}
+		}
 		if t := os.Getenv("BENCH_TREES"); t != "" { // explore the cost of the forest size
 			if cfg.Trees, err = strconv.Atoi(t); err != nil {
 				b.Fatalf("BENCH_TREES: %v", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // Model grouping: which series share one forest.
@@ -45,6 +46,14 @@ type Config struct {
 	KernelPath string `mapstructure:"kernel_path"`
 	// Seed of the forests' random generator (each model mixes in its own identity).
 	Seed uint64 `mapstructure:"seed"`
+	// RefreshInterval: a model group's forest learns (one forest_update) at most once per interval.
+	RefreshInterval time.Duration `mapstructure:"refresh_interval"`
+	// RefreshPoints bounds the vectors one refresh feeds: a uniform sample (reservoir) of the
+	// group's vectors since the previous refresh (at most window_size of them are used).
+	RefreshPoints int `mapstructure:"refresh_points"`
+	// ScoreCache is the grid resolution (in feature units) on which scores are memoised between
+	// refreshes; 0 scores every vector exactly.
+	ScoreCache float64 `mapstructure:"score_cache"`
 }
 
 // Defaults. defaultThreshold was chosen by measurement: see README "Choosing the threshold".
@@ -57,6 +66,10 @@ const (
 	defaultMaxSeries      = 100000
 	defaultScorePrecision = 2
 	defaultSeed           = 1
+	// Learning and memoisation defaults: chosen by measurement (README "Throughput").
+	defaultRefreshInterval = 10 * time.Second
+	defaultRefreshPoints   = 256
+	defaultScoreCache      = 0.05
 )
 
 func createDefaultConfig() *Config {
@@ -73,6 +86,10 @@ func createDefaultConfig() *Config {
 		Instances:      0,
 		KernelPath:     "",
 		Seed:           defaultSeed,
+
+		RefreshInterval: defaultRefreshInterval,
+		RefreshPoints:   defaultRefreshPoints,
+		ScoreCache:      defaultScoreCache,
 	}
 }
 
@@ -113,8 +130,20 @@ func (c *Config) Validate() error {
 	if c.Instances < 0 || c.Instances > 1024 {
 		bad("instances", "must be between 0 (GOMAXPROCS) and 1024, got %d", c.Instances)
 	}
+	if c.RefreshInterval < 0 || c.RefreshInterval > 24*time.Hour {
+		bad("refresh_interval", "must be between 0s (every batch) and 24h, got %v", c.RefreshInterval)
+	}
+	if c.RefreshPoints < 1 || c.RefreshPoints > 1<<20 {
+		bad("refresh_points", "must be between 1 and 1048576, got %d", c.RefreshPoints)
+	}
+	if !(c.ScoreCache == 0 || c.ScoreCache >= minScoreCache && c.ScoreCache <= 1) { // also rejects NaN
+		bad("score_cache", "must be 0 (exact scores) or between %v and 1, got %v", minScoreCache, c.ScoreCache)
+	}
 	return errors.Join(errs...)
 }
+
+// refreshSample is the reservoir capacity: a refresh never feeds more than the window holds.
+func (c *Config) refreshSample() int { return min(c.RefreshPoints, c.WindowSize) }
 
 // instances resolves the kernel pool size.
 func (c *Config) instances() int {

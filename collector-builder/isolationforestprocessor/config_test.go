@@ -3,12 +3,14 @@ package isolationforestprocessor
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,7 +40,9 @@ func TestLoadConfig(t *testing.T) {
 			Trees: 50, SampleSize: 128, WindowSize: 1024, WarmupPoints: 5, Threshold: 0.7,
 			ModelGroup: ModelGroupSeries, MaxSeries: 1000, OutputMode: OutputModeMetrics,
 			ScorePrecision: 3, Instances: 2, KernelPath: "/opt/kernels/isolation_forest.wasm", Seed: 42,
+			RefreshInterval: 30 * time.Second, RefreshPoints: 128, ScoreCache: 0,
 		}},
+		{id: component.NewIDWithName(metadata.Type, "bad_cache"), wantErr: "score_cache: must be 0 (exact scores) or between 0.001 and 1, got -0.5"},
 		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "threshold: must be in (0, 1], got 1.5"},
 		{id: component.NewIDWithName(metadata.Type, "bad_mode"), wantErr: `output_mode: must be "attributes" or "metrics", got "labels"`},
 		{id: component.NewIDWithName(metadata.Type, "bad_group"), wantErr: `model_group: must be "metric" or "series", got "service"`},
@@ -62,16 +66,19 @@ func TestLoadConfig(t *testing.T) {
 
 func TestValidateNamesEveryKey(t *testing.T) {
 	cases := map[string]func(*Config){
-		"trees":           func(c *Config) { c.Trees = 0 },
-		"sample_size":     func(c *Config) { c.SampleSize = 1 },
-		"window_size":     func(c *Config) { c.WindowSize = 10 },
-		"warmup_points":   func(c *Config) { c.WarmupPoints = 1 },
-		"threshold":       func(c *Config) { c.Threshold = 0 },
-		"model_group":     func(c *Config) { c.ModelGroup = "" },
-		"max_series":      func(c *Config) { c.MaxSeries = 0 },
-		"output_mode":     func(c *Config) { c.OutputMode = "both" },
-		"score_precision": func(c *Config) { c.ScorePrecision = -1 },
-		"instances":       func(c *Config) { c.Instances = -1 },
+		"trees":            func(c *Config) { c.Trees = 0 },
+		"sample_size":      func(c *Config) { c.SampleSize = 1 },
+		"window_size":      func(c *Config) { c.WindowSize = 10 },
+		"warmup_points":    func(c *Config) { c.WarmupPoints = 1 },
+		"threshold":        func(c *Config) { c.Threshold = 0 },
+		"model_group":      func(c *Config) { c.ModelGroup = "" },
+		"max_series":       func(c *Config) { c.MaxSeries = 0 },
+		"output_mode":      func(c *Config) { c.OutputMode = "both" },
+		"score_precision":  func(c *Config) { c.ScorePrecision = -1 },
+		"instances":        func(c *Config) { c.Instances = -1 },
+		"refresh_interval": func(c *Config) { c.RefreshInterval = -time.Second },
+		"refresh_points":   func(c *Config) { c.RefreshPoints = 0 },
+		"score_cache":      func(c *Config) { c.ScoreCache = math.NaN() },
 	}
 	for key, breakIt := range cases {
 		cfg := createDefaultConfig()

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -48,7 +50,8 @@ type isolationForestProcessor struct {
 	module *kernelModule
 	shards []*shard
 
-	scoreText []string // precomputed anomaly_score strings for small precisions
+	scoreText []string         // precomputed anomaly_score strings for small precisions
+	now       func() time.Time // the clock of refresh_interval and idle models
 	rotation  atomic.Uint32
 	batches   sync.Pool
 	errLog    rateLimitedLog
@@ -61,28 +64,51 @@ type shard struct {
 	series    *seriesTable
 	models    map[uint64]*model
 	touched   []*model
-	nextSweep int64 // unix seconds: next look for idle models
+	nextSweep int64      // unix seconds: next look for idle models
+	rng       *rand.Rand // reservoir sampling
+	sample    int        // refresh_points: capacity of each model's reservoir
 }
 
-// model is one forest (a model group within a shard) and the rows of the batch in progress.
+// model is one forest (a model group within a shard), what it learns next, its score cache and
+// the rows of the batch in progress.
 type model struct {
-	group    uint64
-	handle   int32 // -1: not created in the current kernel instance
-	lastUsed int64 // unix seconds of the last batch that fed it
-	series   int   // series of this group held by the shard
-	fed      uint64
-	rows     []float64 // this batch's vectors, all scored
-	update   []float64 // the sample of them that enters the window
-	obs      []int32   // index of each row's observation
-	scores   []float64
+	group       uint64
+	handle      int32 // -1: not created in the current kernel instance
+	lastUsed    int64 // unix seconds of the last batch that fed it
+	series      int   // series of this group held by the shard
+	fitted      bool  // the forest had trees at its last score call
+	nextRefresh int64 // unix ns: the sample is fed to the forest once this has passed
+	learn       reservoir
+	cache       scoreCache
+	inBatch     bool
+	rows        []float64 // this batch's vectors to score: exact, or the cell centres of the missed blocks
+	cells       []uint32  // grid cells of this batch's cache misses (when caching), one per obs
+	blocks      []uint32  // the distinct blocks of those cells, each scored as blockCells rows
+	blockOf     []int32   // index into blocks of each miss
+	update      []float64 // vectors fed to the forest this batch before it has trees (all of them)
+	obs         []int32   // index of each row's observation
+	scores      []float64
 }
 
-// updateStride: one in how many vectors of the group enters the forest's window. A forest
-// regrows all its trees every window_size vectors fed; feeding one vector per window_size series
-// makes each regrowth span about one point of every series of the group (a better sample than the
-// last few series) and bounds the refresh cost of high-volume groups.
-func (m *model) updateStride(windowSize int) uint64 {
-	return uint64(max(1, (m.series+windowSize-1)/windowSize))
+// missBlockRows lists the distinct blocks of this batch's cache misses and the rows that score
+// all of their cells.
+func (m *model) missBlockRows(resolution float64) {
+	for _, cell := range m.cells {
+		block, _ := cellIndex(cell)
+		j := slices.Index(m.blocks, block) // a batch misses few blocks per group
+		if j < 0 {
+			j = len(m.blocks)
+			m.blocks = append(m.blocks, block)
+			m.rows = blockRows(m.rows, block, resolution)
+		}
+		m.blockOf = append(m.blockOf, int32(j))
+	}
+}
+
+// reset marks the forest gone (freed, in error, or its instance replaced): it restarts empty.
+func (m *model) reset() {
+	m.handle, m.fitted = -1, false
+	m.cache.invalidate()
 }
 
 // shardStats are the telemetry deltas of one shard pass.
@@ -113,6 +139,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcesso
 		return nil, err
 	}
 	p := &isolationForestProcessor{
+		now:       time.Now,
 		cfg:       cfg,
 		logger:    set.Logger,
 		tel:       tel,
@@ -157,7 +184,8 @@ func (p *isolationForestProcessor) start(ctx context.Context, _ component.Host) 
 			_ = mod.close(ctx)
 			return fmt.Errorf("%s: %w", source, err)
 		}
-		p.shards = append(p.shards, &shard{kernel: inst, series: newSeriesTable(p.cfg.MaxSeries, budget), models: map[uint64]*model{}})
+		p.shards = append(p.shards, &shard{kernel: inst, series: newSeriesTable(p.cfg.MaxSeries, budget), models: map[uint64]*model{},
+			sample: p.cfg.refreshSample(), rng: rand.New(rand.NewPCG(p.cfg.Seed, uint64(len(p.shards))))})
 	}
 	p.logger.Info("isolationforest kernel ready", zap.String("kernel", source), zap.Int("instances", n))
 	return nil
@@ -333,15 +361,18 @@ func collectMetric(m pmetric.Metric, add func(observation)) bool {
 	return found
 }
 
-// processShard derives features for the shard's observations and scores them: per model group one
-// forest_score (against the model before this batch) and one forest_update call.
+// processShard derives features for the shard's observations and scores them: per model group at
+// most one forest_score call (the batch's cache misses, against the model before this batch) and
+// at most one forest_update call (a refresh).
 func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, obs []observation) (st shardStats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now().Unix()
+	clock := p.now()
+	now, nowNs := clock.Unix(), clock.UnixNano()
 	if now >= s.nextSweep {
 		p.freeIdleModels(ctx, s, now)
 	}
+	resolution := p.cfg.ScoreCache
 	for i := range obs {
 		o := &obs[i]
 		state, created, ev := s.series.get(o.key, o.group)
@@ -363,21 +394,35 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 			continue
 		}
 		m := s.model(o.group)
-		if len(m.obs) == 0 {
+		if !m.inBatch {
+			m.inBatch = true
 			s.touched = append(s.touched, m)
 			m.lastUsed = now
 		}
-		m.rows = append(m.rows, f0, f1)
-		m.obs = append(m.obs, int32(i))
-		if m.fed%m.updateStride(p.cfg.WindowSize) == 0 {
+		// Learning: a forest without trees takes every vector (it needs sample_size of them to
+		// exist); afterwards the group's vectors compete for the next refresh's sample.
+		if m.fitted {
+			m.learn.offer(f0, f1, s.rng)
+		} else {
 			m.update = append(m.update, f0, f1)
 		}
-		m.fed++
+		if resolution > 0 {
+			cell := snap(f0, f1, resolution)
+			if score, hit := m.cache.lookup(cell); hit {
+				p.scored(o, score, &st)
+				continue
+			}
+			m.cells = append(m.cells, cell) // scored below with its whole block
+			m.obs = append(m.obs, int32(i))
+			continue
+		}
+		m.rows = append(m.rows, f0, f1)
+		m.obs = append(m.obs, int32(i))
 	}
 	for _, m := range s.touched {
 		if s.kernel == nil && !p.recreate(ctx, s) {
 			st.unscored += int64(len(m.obs))
-		} else if err := p.scoreAndUpdate(ctx, s, m, obs, &st); err != nil {
+		} else if err := p.scoreAndUpdate(ctx, s, m, obs, nowNs, &st); err != nil {
 			st.kernelErrors++
 			for _, oi := range m.obs { // scores written before a failed update stay valid
 				if !obs[oi].scored {
@@ -392,14 +437,27 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 				p.recreate(ctx, s) // a trap leaves the instance unusable
 			}
 		}
-		m.rows, m.update, m.obs = m.rows[:0], m.update[:0], m.obs[:0]
+		m.rows, m.cells, m.update, m.obs = m.rows[:0], m.cells[:0], m.update[:0], m.obs[:0]
+		m.blocks, m.blockOf = m.blocks[:0], m.blockOf[:0]
+		m.inBatch = false
 	}
 	clear(s.touched)
 	s.touched = s.touched[:0]
 	return st
 }
 
-func (p *isolationForestProcessor) scoreAndUpdate(ctx context.Context, s *shard, m *model, obs []observation, st *shardStats) error {
+func (p *isolationForestProcessor) scored(o *observation, score float64, st *shardStats) {
+	o.score, o.scored = score, true
+	st.scored++
+	if score >= p.threshold {
+		st.anomalies++
+	}
+}
+
+// scoreAndUpdate scores the group's cache misses of this batch, then refreshes its forest when
+// due: before the forest has trees with every vector of the batch, afterwards at most once per
+// refresh_interval with the sample collected since the previous refresh.
+func (p *isolationForestProcessor) scoreAndUpdate(ctx context.Context, s *shard, m *model, obs []observation, nowNs int64, st *shardStats) error {
 	k := s.kernel
 	if m.handle < 0 {
 		h, err := k.newForest(ctx, p.cfg.Trees, p.cfg.SampleSize, featureDims, p.cfg.WindowSize, mix(p.cfg.Seed^m.group))
@@ -408,31 +466,50 @@ func (p *isolationForestProcessor) scoreAndUpdate(ctx context.Context, s *shard,
 		}
 		m.handle = h
 	}
-	n := len(m.obs)
-	if cap(m.scores) < n {
-		m.scores = make([]float64, n)
-	}
-	m.scores = m.scores[:n]
-	err := k.score(ctx, m.handle, m.rows, m.scores)
-	switch {
-	case errors.Is(err, errNotFitted): // still filling the window: points pass unscored
-	case err != nil:
-		return err
-	default:
-		for i, oi := range m.obs {
-			o := &obs[oi]
-			o.score, o.scored = m.scores[i], true
-			st.scored++
-			if o.score >= p.threshold {
-				st.anomalies++
+	if len(m.obs) > 0 {
+		if resolution := p.cfg.ScoreCache; resolution > 0 {
+			m.missBlockRows(resolution)
+		}
+		n := len(m.rows) / featureDims
+		if cap(m.scores) < n {
+			m.scores = make([]float64, n)
+		}
+		m.scores = m.scores[:n]
+		err := k.score(ctx, m.handle, m.rows, m.scores)
+		switch {
+		case errors.Is(err, errNotFitted): // still filling the window: points pass unscored
+			m.fitted = false
+		case err != nil:
+			return err
+		case len(m.cells) == 0: // exact scores, one row per observation
+			m.fitted = true
+			for i, oi := range m.obs {
+				p.scored(&obs[oi], m.scores[i], st)
+			}
+		default:
+			m.fitted = true
+			for i, oi := range m.obs {
+				_, at := cellIndex(m.cells[i])
+				p.scored(&obs[oi], m.scores[int(m.blockOf[i])*blockCells+at], st)
+			}
+			for j, block := range m.blocks {
+				m.cache.store(block, m.scores[j*blockCells:(j+1)*blockCells])
 			}
 		}
 	}
-	if len(m.update) == 0 {
+	feed := m.update
+	if len(m.learn.rows) > 0 && nowNs >= m.nextRefresh {
+		feed = append(feed, m.learn.rows...)
+		m.learn.drain()
+		m.nextRefresh = nowNs + int64(p.cfg.RefreshInterval)
+	}
+	m.update = feed // keeps the grown buffer for the next batch
+	if len(feed) == 0 {
 		return nil
 	}
+	m.cache.invalidate() // the forest changes (also if the update fails half-way)
 	began := time.Now()
-	if err := k.update(ctx, m.handle, m.update, len(m.update)/featureDims); err != nil {
+	if err := k.update(ctx, m.handle, feed, len(feed)/featureDims); err != nil {
 		return err
 	}
 	p.tel.ProcessorIsolationforestModelRefreshDuration.Record(ctx, time.Since(began).Seconds())
@@ -453,7 +530,7 @@ func (p *isolationForestProcessor) freeIdleModels(ctx context.Context, s *shard,
 func (s *shard) model(group uint64) *model {
 	m := s.models[group]
 	if m == nil {
-		m = &model{group: group, handle: -1}
+		m = &model{group: group, handle: -1, learn: reservoir{size: s.sample}}
 		s.models[group] = m
 	}
 	return m
@@ -469,8 +546,8 @@ func (p *isolationForestProcessor) dropModel(ctx context.Context, s *shard, grou
 	if m.handle >= 0 && s.kernel != nil {
 		_ = s.kernel.freeForest(ctx, m.handle)
 	}
-	m.handle = -1
-	if forget && len(m.obs) == 0 { // not part of the batch in progress
+	m.reset()
+	if forget && !m.inBatch { // not part of the batch in progress
 		delete(s.models, group)
 	}
 }
@@ -482,7 +559,7 @@ func (p *isolationForestProcessor) recreate(ctx context.Context, s *shard) bool 
 		s.kernel = nil
 	}
 	for _, m := range s.models {
-		m.handle = -1
+		m.reset()
 	}
 	inst, err := p.module.newInstance(ctx)
 	if err != nil {

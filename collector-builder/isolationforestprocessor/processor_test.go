@@ -214,15 +214,6 @@ func TestSeriesStateSize(t *testing.T) {
 	assert.LessOrEqual(t, int(sizeofSeriesState), 88)
 }
 
-// High-volume groups feed a sample of their vectors to forest_update: one per window_size series.
-func TestUpdateStride(t *testing.T) {
-	m := &model{}
-	for _, tc := range []struct{ series, want int }{{0, 1}, {100, 1}, {2048, 1}, {2049, 2}, {100000, 49}} {
-		m.series = tc.series
-		assert.Equal(t, uint64(tc.want), m.updateStride(2048), "%d series", tc.series)
-	}
-}
-
 // Concurrent batches from many goroutines (run under -race by npm test): nothing lost, all scored.
 func TestConcurrentBatches(t *testing.T) {
 	cfg := createDefaultConfig()
