@@ -43,6 +43,7 @@ let sampleScratchLen: i32 = 0;
 
 /** Makes room to grow a tree on psi samples; false when out of memory. */
 export function ensureSampleScratch(psi: i32): bool {
+  if (!ensurePathTable(psi)) return false;
   if (psi <= sampleScratchLen) return true;
   const p = allocBytes(<u64>psi << 2);
   if (p == 0) return false;
@@ -56,12 +57,31 @@ export function ensureSampleScratch(psi: i32): bool {
   return load<f64>(bRows + <usize>load<u32>(bIdx + (<usize>i << 2)) * bRowBytes + (<usize>f << 3));
 }
 
+// c(0..cTableLen-1), filled once per instance and grown on demand, so a leaf costs a load instead
+// of a log (same values, so the same bits)
+let cTable: usize = 0;
+let cTableLen: i32 = 0;
+
+/** Makes c(n) available for n <= psi; false when out of memory. */
+export function ensurePathTable(psi: i32): bool {
+  if (psi < cTableLen) return true;
+  const len = psi + 1;
+  const t = allocBytes(<u64>len << 3);
+  if (t == 0) return false;
+  for (let n = 0; n < len; n++) store<f64>(t + (<usize>n << 3), avgPathLength(n));
+  freeBytes(cTable);
+  cTable = t;
+  cTableLen = len;
+  return true;
+}
+
 function makeLeaf(node: i32, size: i32, depth: i32): void {
   const p = bTree + <usize>node * NODE_BYTES;
   store<f64>(p, Infinity);
   store<i32>(p, 0, 8);
   store<i32>(p, node, 12);
-  store<f64>(bLeaves + (<usize>node << 3), bInvC > 0 ? (<f64>depth + avgPathLength(size)) * bInvC : 1.0);
+  const c = load<f64>(cTable + (<usize>size << 3));
+  store<f64>(bLeaves + (<usize>node << 3), bInvC > 0 ? (<f64>depth + c) * bInvC : 1.0);
   if (depth > bMaxDepth) bMaxDepth = depth;
 }
 
