@@ -65,6 +65,8 @@ func TestIntegrationThroughput(t *testing.T) {
 	if c := os.Getenv("WRITE_CONCURRENCY"); c != "" {
 		fmt.Sscan(c, &cfg.WriteConcurrency)
 	}
+	cfg.TraceIDIndex = os.Getenv("TRACE_ID_INDEX") != "false"
+	withTrace := os.Getenv("WITH_TRACE") == "true"
 	exp, err := newLogsExporter(cfg, exportertest.NewNopSettings(exportertest.NopType))
 	require.NoError(t, err)
 	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
@@ -83,6 +85,11 @@ func TestIntegrationThroughput(t *testing.T) {
 				lr.SetSeverityNumber(plog.SeverityNumberInfo)
 				lr.Body().SetStr(fmt.Sprintf("request %d handled", b*1000+s*200+i))
 				lr.Attributes().PutInt("seq", int64(b*1000+s*200+i))
+				if withTrace {
+					seq := uint64(b*1000 + s*200 + i)
+					lr.SetTraceID([16]byte{1, 2, 3, 4, 5, 6, 7, 8, byte(seq >> 56), byte(seq >> 48), byte(seq >> 40), byte(seq >> 32), byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)})
+					lr.SetSpanID([8]byte{byte(seq >> 56), byte(seq >> 48), byte(seq >> 40), byte(seq >> 32), byte(seq >> 24), byte(seq >> 16), byte(seq >> 8), byte(seq)})
+				}
 			}
 		}
 		return ld

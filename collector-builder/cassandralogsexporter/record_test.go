@@ -76,6 +76,11 @@ func TestToRowsColumns(t *testing.T) {
 	assert.Equal(t, gocql.UnsetValue, value(noTrace, "span_id"))
 	assert.Equal(t, int64(t0), value(noTrace, "time_unix_nano"), "observed time stands in for a missing timestamp")
 	assert.Equal(t, `{"k":"v"}`, value(noTrace, "body"))
+	for _, col := range []string{"trace_flags", "severity_number", "severity_text", "event_name", "scope_name", "scope_version", "dropped_attributes_count"} {
+		assert.Equal(t, gocql.UnsetValue, value(noTrace, col), "zero %s is not written", col)
+	}
+	assert.Equal(t, int64(t0), value(noTrace, "observed_time_unix_nano"))
+	assert.Equal(t, gocql.UnsetValue, value(r, "observed_time_unix_nano"))
 }
 
 func TestRecordIDsAreStableAndDistinct(t *testing.T) {
