@@ -4,7 +4,7 @@
  * normal), then the incidents one after another; the level shift and the memory leak persist to
  * the end of the cycle. Cycles repeat when the run is longer than one cycle.
  */
-import { CHARGE, ENTRY_ROUTES, STOCK, type EntryRoute, type Operation, type ServiceName } from './shop.js';
+import { CHARGE, ENTRY_ROUTES, ORDERS, STOCK, type EntryRoute, type Operation, type ServiceName } from './shop.js';
 
 export type IncidentKind = 'latency_spike' | 'error_burst' | 'traffic_drop' | 'level_shift' | 'memory_leak';
 
@@ -76,9 +76,12 @@ export function cycleIncidents(cycleSec: number, offsetSec = 0): Incident[] {
     {
       kind: 'latency_spike', startSec: at(0.35), endSec: at(0.45),
       description: `payments POST /charge ${EFFECT.latencySpikeFactor}x slower (felt by POST /checkout)`,
+      // The slow hop and the callers that wait for it (their latency is the incident too).
       judged: [
         { metric: APP_LATENCY, labels: route(CHARGE) },
-        { metric: SPAN_DURATION, labels: span(CHARGE) },
+        { metric: APP_LATENCY, labels: route(ORDERS) },
+        { metric: APP_LATENCY, labels: route(checkout.op) },
+        { metric: SPAN_DURATION, labels: { span_name: /^(POST \/charge|POST \/orders|POST \/checkout)$/ } },
       ],
       touched: [
         { labels: svc('payments') },
@@ -93,9 +96,11 @@ export function cycleIncidents(cycleSec: number, offsetSec = 0): Incident[] {
     {
       kind: 'error_burst', startSec: at(0.5), endSec: at(0.6),
       description: `inventory GET /stock fails ${Math.round(EFFECT.errorBurstRate * 100)}% (baseline ${STOCK.errorRate * 100}%), 5xx on GET /products`,
+      // The failing hop's errors and the 5xx they cause at the frontend.
       judged: [
-        { metric: SPAN_CALLS, labels: { ...span(STOCK), status_code: /ERROR/ } },
+        { metric: SPAN_CALLS, labels: { span_name: /^(GET \/stock|GET \/products)$/, status_code: /ERROR/ } },
         { metric: APP_LATENCY, labels: { ...route(STOCK), http_response_status_code: '500' } },
+        { metric: APP_LATENCY, labels: { ...route(products.op), http_response_status_code: '500' } },
       ],
       touched: [
         { labels: { service_name: 'inventory', http_route: '/stock' } },
