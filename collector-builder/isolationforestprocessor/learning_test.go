@@ -112,15 +112,26 @@ func TestReservoirIsUniform(t *testing.T) {
 }
 
 func TestSnapAndCache(t *testing.T) {
-	cellA := snap(0.004, -0.006, 0.01)
+	g := newGrid(0.01)
+	unsquash := func(f float64) float64 { return math.Copysign(math.Expm1(math.Abs(f)), f) }
+	snap := func(f0, f1 float64) uint32 { return g.cellOfZ(unsquash(f0), unsquash(f1)) }
+	cellA := snap(0.004, -0.006)
 	c0, c1 := cellCentre(int16(cellA>>16), int16(cellA), 0.01)
 	assert.InDelta(t, 0, c0, 1e-12)
 	assert.InDelta(t, -0.01, c1, 1e-3, "fine cells near the centre")
-	assert.Equal(t, cellA, snap(-0.004, -0.012, 0.01), "same cell")
-	assert.NotEqual(t, cellA, snap(-0.004, 0.006, 0.01))
-	far := snap(5, 5, 0.01)
-	assert.Equal(t, far, snap(5.01, 4.99, 0.01), "cells widen away from the centre")
-	assert.NotEqual(t, cellA, snap(-13.8, 13.8, minScoreCache), "the full feature range fits the packing")
+	assert.Equal(t, cellA, snap(-0.004, -0.012), "same cell")
+	assert.NotEqual(t, cellA, snap(-0.004, 0.006))
+	far := snap(5, 5)
+	assert.Equal(t, far, snap(5.01, 4.99), "cells widen away from the centre")
+	fine := newGrid(minScoreCache)
+	assert.Equal(t, packCell(exactCell(-maxFeature, minScoreCache), exactCell(maxFeature, minScoreCache)), fine.cellOfZ(-maxZ, maxZ),
+		"the full feature range fits the packing")
+	// The borders in z give the cell that the definition gives for the feature squash(z).
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		z := r.NormFloat64() * 5
+		assert.Equal(t, exactCell(squash(z), 0.01), g.axis(z), "z=%v", z)
+	}
 	for _, f := range []float64{-13.8, -2, -0.3, 0, 0.7, 3, 13.8} {
 		assert.InDelta(t, f, unwarp(warp(f)), 1e-9)
 	}
@@ -137,7 +148,7 @@ func TestSnapAndCache(t *testing.T) {
 	assert.InDelta(t, 0.42, got, 1e-7)
 	// The block's rows are the centres of its cells, in blockCells order.
 	rows := blockRows(nil, block, 0.01)
-	assert.Equal(t, snap(rows[2*at], rows[2*at+1], 0.01), cellA)
+	assert.Equal(t, snap(rows[2*at], rows[2*at+1]), cellA)
 	c.invalidate()
 	_, hit = c.lookup(cellA)
 	assert.False(t, hit, "a changed forest forgets every score")

@@ -97,17 +97,18 @@ func signals(st *seriesState, o *observation) (a, b float64, ok bool) {
 	return a, b, true
 }
 
-// features turns o into its feature vector, updating the series' statistics. warm is false
-// while the series is in warm-up (then the features are not scored). ok is false when the
-// point carries no usable signal.
-func features(st *seriesState, o *observation, warmup uint32) (f0, f1 float64, warm, ok bool) {
+// zScores turns o into the z-scores of its two signals against the series' history, updating the
+// series' statistics; the feature vector is (squash(z0), squash(z1)). warm is false while the
+// series is in warm-up (then the scores are not computed). ok is false when the point carries no
+// usable signal.
+func zScores(st *seriesState, o *observation, warmup uint32) (z0, z1 float64, warm, ok bool) {
 	a, b, ok := signals(st, o)
 	if !ok || !isFinite(a) || !isFinite(b) {
 		return 0, 0, false, false
 	}
 	warm = st.count >= warmup
 	if warm {
-		f0, f1 = squash(st.a.z(a)), squash(st.b.z(b))
+		z0, z1 = st.a.z(a), st.b.z(b)
 	}
 	if st.count < math.MaxUint32 {
 		st.count++
@@ -115,7 +116,7 @@ func features(st *seriesState, o *observation, warmup uint32) (f0, f1 float64, w
 	st.a.add(a, st.count, warm)
 	st.b.add(b, st.count, warm)
 	st.prevA = a
-	return f0, f1, warm, true
+	return z0, z1, warm, true
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -52,6 +52,7 @@ type isolationForestProcessor struct {
 
 	scoreText []string         // precomputed anomaly_score strings for small precisions
 	now       func() time.Time // the clock of refresh_interval and idle models
+	grid      *grid            // score cache cells; nil: exact scores
 	rotation  atomic.Uint32
 	batches   sync.Pool
 	errLog    rateLimitedLog
@@ -152,6 +153,9 @@ func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcesso
 		for i := range p.scoreText {
 			p.scoreText[i] = strconv.FormatFloat(float64(i)/float64(steps), 'f', cfg.ScorePrecision, 64)
 		}
+	}
+	if cfg.ScoreCache > 0 {
+		p.grid = newGrid(cfg.ScoreCache)
 	}
 	n := cfg.instances()
 	p.batches.New = func() any { return &batch{perShard: make([][]observation, n), stats: make([]shardStats, n)} }
@@ -372,7 +376,6 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 	if now >= s.nextSweep {
 		p.freeIdleModels(ctx, s, now)
 	}
-	resolution := p.cfg.ScoreCache
 	for i := range obs {
 		o := &obs[i]
 		state, created, ev := s.series.get(o.key, o.group)
@@ -389,7 +392,7 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 				p.dropModel(ctx, s, ev.key, true)
 			}
 		}
-		f0, f1, warm, ok := features(state, o, p.warmup)
+		z0, z1, warm, ok := zScores(state, o, p.warmup)
 		if !ok || !warm {
 			continue
 		}
@@ -401,13 +404,13 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 		}
 		// Learning: a forest without trees takes every vector (it needs sample_size of them to
 		// exist); afterwards the group's vectors compete for the next refresh's sample.
-		if m.fitted {
-			m.learn.offer(f0, f1, s.rng)
-		} else {
-			m.update = append(m.update, f0, f1)
+		if !m.fitted {
+			m.update = append(m.update, squash(z0), squash(z1))
+		} else if row, ok := m.learn.admit(s.rng); ok {
+			m.learn.set(row, squash(z0), squash(z1))
 		}
-		if resolution > 0 {
-			cell := snap(f0, f1, resolution)
+		if p.grid != nil {
+			cell := p.grid.cellOfZ(z0, z1)
 			if score, hit := m.cache.lookup(cell); hit {
 				p.scored(o, score, &st)
 				continue
@@ -416,6 +419,7 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 			m.obs = append(m.obs, int32(i))
 			continue
 		}
+		f0, f1 := squash(z0), squash(z1)
 		m.rows = append(m.rows, f0, f1)
 		m.obs = append(m.obs, int32(i))
 	}

@@ -13,14 +13,28 @@ type reservoir struct {
 	size int       // capacity in vectors
 }
 
-func (r *reservoir) offer(f0, f1 float64, rng *rand.Rand) {
+// admit counts one more offered vector and returns the row it is to be written to, if it enters
+// the sample (so the caller computes the vector only then).
+func (r *reservoir) admit(rng *rand.Rand) (int, bool) {
 	r.seen++
 	if n := len(r.rows) / featureDims; n < r.size {
-		r.rows = append(r.rows, f0, f1)
-		return
+		r.rows = append(r.rows, 0, 0)
+		return n, true
 	}
 	if j := rng.Uint64N(r.seen); j < uint64(r.size) {
-		r.rows[j*featureDims], r.rows[j*featureDims+1] = f0, f1
+		return int(j), true
+	}
+	return 0, false
+}
+
+func (r *reservoir) set(row int, f0, f1 float64) {
+	r.rows[row*featureDims], r.rows[row*featureDims+1] = f0, f1
+}
+
+// offer is admit and set in one.
+func (r *reservoir) offer(f0, f1 float64, rng *rand.Rand) {
+	if row, ok := r.admit(rng); ok {
+		r.set(row, f0, f1)
 	}
 }
 

@@ -1,6 +1,9 @@
 package isolationforestprocessor
 
-import "math"
+import (
+	"math"
+	"sort"
+)
 
 // Score memoisation. Between two refreshes a group's forest does not change, so a score is a pure
 // function of the 2-dim feature vector. Vectors are snapped to a grid of cells (`score_cache`
@@ -92,13 +95,45 @@ func blockRows(rows []float64, block uint32, resolution float64) []float64 {
 	return rows
 }
 
-// snap maps a feature vector to its grid cell. The grid is fine near the centre, where ordinary
-// points are dense and the score changes with every split, and widens with the distance from it
-// (cell width about resolution·(1+|f|/warpScale)), where points are sparse and the forest has few
-// splits.
-func snap(f0, f1, resolution float64) uint32 {
-	return packCell(int16(math.Round(warp(f0)/resolution)), int16(math.Round(warp(f1)/resolution)))
+// grid maps feature vectors to cells. The grid is fine near the centre, where ordinary points are
+// dense and the score changes with every split, and widens with the distance from it (cell width
+// about resolution·(1+|f|/warpScale)), where points are sparse and the forest has few splits.
+// Along each axis, cell k (k >= 0) holds |f| with round(warp(|f|)/resolution) = k, and negative
+// coordinates mirror positive ones. Since f = squash(z) is monotonic in z, the cell of a z-score
+// is found by a binary search over the cells' borders in z (no logarithm per point).
+type grid struct {
+	resolution float64
+	zBorders   []float64 // zBorders[k]: the smallest |z| of cell k+1
 }
+
+func newGrid(resolution float64) *grid {
+	g := &grid{resolution: resolution}
+	for k := 0; ; k++ {
+		f := unwarp((float64(k) + 0.5) * resolution) // border between cells k and k+1
+		z := math.Expm1(f)                           // squash(z) = f
+		if z > maxZ {
+			break
+		}
+		g.zBorders = append(g.zBorders, z)
+	}
+	return g
+}
+
+func (g *grid) axis(z float64) int16 {
+	if z < 0 {
+		return -int16(sort.SearchFloat64s(g.zBorders, -z))
+	}
+	return int16(sort.SearchFloat64s(g.zBorders, z))
+}
+
+// cellOfZ returns the cell of the feature vector (squash(z0), squash(z1)).
+func (g *grid) cellOfZ(z0, z1 float64) uint32 { return packCell(g.axis(z0), g.axis(z1)) }
+
+// maxFeature bounds |f|: features are squash(z) with |z| <= maxZ.
+var maxFeature = math.Log1p(maxZ)
+
+// exactCell is the cell index of feature coordinate f (the definition the borders implement).
+func exactCell(f, resolution float64) int16 { return int16(math.Round(warp(f) / resolution)) }
 
 // cellCentre is the vector the kernel scores for a cell.
 func cellCentre(i0, i1 int16, resolution float64) (float64, float64) {
