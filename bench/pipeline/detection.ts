@@ -20,8 +20,8 @@ export interface DetectionResult {
   durationSec: number;
   seed: number;
   pointsSentByLoadgen: number;
-  ours: DetectionReport & { pointsScored: number };
-  contrib: DetectionReport & { pointsScored: number };
+  ours: DetectionReport & { pointsReceived: number };
+  contrib: DetectionReport & { pointsReceived: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -70,7 +70,7 @@ export async function runDetection(o: { dir: string; durationSec: number; seed?:
       const r = await detectionReport({ vmUrl: vms[name].url, loadgenStart: lg.startedAt, endMs, incidents: lg.incidents(), threshold });
       console.log(`\n[${name}]\n${formatReport(r.report)}`);
       const t = await c.telemetry();
-      return { ...r.report, pointsScored: metric(t, 'otelcol_processor_accepted_metric_points_total') || metric(t, 'otelcol_receiver_accepted_metric_points_total') };
+      return { ...r.report, pointsReceived: metric(t, 'otelcol_receiver_accepted_metric_points_total') };
     };
     return {
       durationSec: o.durationSec, seed, pointsSentByLoadgen: counts.metricPoints.sent,
