@@ -204,6 +204,11 @@ status() {
 stop() {
   need_root
   trap - ERR
+  if [ ! -d "$RUN" ] && [ -z "$(host_our_processes)" ] && ! ip link show "$BRIDGE" >/dev/null 2>&1 \
+    && ! nft list table ip "$NFT_TABLE" >/dev/null 2>&1; then
+    echo "the cluster is not running: nothing to stop"
+    return 0
+  fi
   set +e
   say "stopping the cluster"
   stop_components kube-proxy kubelet

@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 // `npm run test:k8s`: suites against the real single-node cluster (scripts/cluster). They run
 // as root, change the host's network settings while the cluster runs, and take minutes, so
 // they are kept out of the default `npm test` (whose pattern is test/**/*.test.ts) and run
-// one file at a time, in the order cluster -> images -> chart.
+// one file at a time. Each suite starts the cluster when it is not running and leaves it as it
+// found it, so their order does not matter.
 export default defineConfig({
   test: {
     include: ['test/k8s/**/*.k8s.ts'],
