@@ -17,6 +17,18 @@ export interface LiveStats {
   errors: string[];
 }
 
+// Counting Cassandra's rows pages through all of them: refresh that figure every 10 s only.
+const CASSANDRA_EVERY_MS = 10_000;
+const lastRows = new WeakMap<Pipeline, { at: number; rows: number }>();
+
+async function cassandraRows(p: Pipeline): Promise<number> {
+  const last = lastRows.get(p);
+  if (last && Date.now() - last.at < CASSANDRA_EVERY_MS) return last.rows;
+  const rows = await cassandraRowCount(p.cassandra.host, p.cassandra.cqlPort, p.keyspace, p.table);
+  lastRows.set(p, { at: Date.now(), rows });
+  return rows;
+}
+
 const metric = (m: Map<string, number>, name: string) => m.get(`${name}_total`) ?? m.get(name) ?? 0;
 
 /** One sample of every figure; a backend that does not answer leaves its figure at -1 and an error line. */
@@ -38,7 +50,7 @@ export async function liveStats(p: Pipeline): Promise<LiveStats> {
     safe('jaeger metrics', () => scrape(p.jaeger.metricsUrl), new Map<string, number>()),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({${run},__name__=~"${appNames}"}[${range}]))`), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({__name__=~"traces_.+",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
-    safe('Cassandra', () => cassandraRowCount(p.cassandra.host, p.cassandra.cqlPort, p.keyspace, p.table), -1),
+    safe('Cassandra', () => cassandraRows(p), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, flaggedSeriesQ(range)), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, flaggedSeriesQ('15s')), -1),
