@@ -27,6 +27,7 @@ type observation struct {
 	hasQ       bool // summaries: a quantile present
 	scored     bool
 	metric     int32 // index into the batch's metric list (metrics output mode)
+	slot       int32 // the series' state slot found before processing, or -1
 	score      float64
 }
 

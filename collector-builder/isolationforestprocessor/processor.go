@@ -376,9 +376,19 @@ func (p *isolationForestProcessor) processShard(ctx context.Context, s *shard, o
 	if now >= s.nextSweep {
 		p.freeIdleModels(ctx, s, now)
 	}
+	// Look every known series up first: independent memory accesses, which the CPU overlaps (with
+	// 100 000+ series each lookup is a cache miss); new series are created in order below.
+	for i := range obs {
+		obs[i].slot = s.series.find(obs[i].key)
+	}
 	for i := range obs {
 		o := &obs[i]
-		state, created, ev := s.series.get(o.key, o.group)
+		state := s.series.at(o.slot, o.key)
+		var created bool
+		var ev eviction
+		if state == nil {
+			state, created, ev = s.series.get(o.key, o.group)
+		}
 		if created {
 			st.created++
 			s.model(o.group).series++

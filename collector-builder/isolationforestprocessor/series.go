@@ -110,6 +110,25 @@ type eviction struct {
 	ok         bool
 }
 
+// find returns the slot of a known series (marking it seen), or -1.
+func (t *seriesTable) find(key uint64) int32 {
+	i, ok := t.index[key]
+	if !ok {
+		return -1
+	}
+	t.slots[i].ref = true
+	return int32(i)
+}
+
+// at returns the state in slot if it still belongs to key (a series created since find may have
+// taken the slot), else nil.
+func (t *seriesTable) at(slot int32, key uint64) *seriesState {
+	if slot < 0 || int(slot) >= len(t.slots) || t.slots[slot].key != key {
+		return nil
+	}
+	return &t.slots[slot]
+}
+
 // get returns the state of key, creating it in group (and evicting the least recently seen
 // series when full).
 func (t *seriesTable) get(key, group uint64) (s *seriesState, created bool, ev eviction) {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -24,7 +25,10 @@ import (
 // `npm run bench:processor`; THRESHOLD_SWEEP_OUT names the JSON file it writes.
 func BenchmarkThresholdSweep(b *testing.B) {
 	for i := 0; i < b.N; i++ { // one deterministic pass is the measurement
-		res := thresholdSweep(b)
+		res, cached := thresholdSweep(b, defaultScoreCache)
+		_, exact := thresholdSweep(b, 0)
+		res.CacheError = compareScores(exact, cached, defaultThreshold)
+		res.CacheError.Resolution = defaultScoreCache
 		if out := os.Getenv("THRESHOLD_SWEEP_OUT"); out != "" {
 			data, _ := json.MarshalIndent(res, "", "  ")
 			if err := os.WriteFile(out, data, 0o644); err != nil {
@@ -56,9 +60,46 @@ type sweepResult struct {
 	// Series churn at score_precision 2: distinct label sets stored per input series.
 	ChurnAttributesMode float64 `json:"series_per_input_series_attributes_mode"`
 	ChurnMetricsMode    float64 `json:"series_per_input_series_metrics_mode"`
+	// CacheError: the default score_cache against exact scores on the same points.
+	CacheError cacheError `json:"score_cache_error"`
 }
 
-func thresholdSweep(tb testing.TB) sweepResult {
+type cacheError struct {
+	Resolution   float64 `json:"resolution"`
+	Points       int     `json:"points"`
+	MeanAbs      float64 `json:"mean_abs_diff"`
+	MaxAbs       float64 `json:"max_abs_diff"`
+	P99Abs       float64 `json:"p99_abs_diff"`
+	FlagsChanged int     `json:"is_anomaly_changed"`
+}
+
+// compareScores measures the score cache's error: the same points scored exactly and memoised
+// (the forests are identical: learning does not depend on the cache).
+func compareScores(exact, cached []float64, threshold float64) cacheError {
+	if len(exact) != len(cached) {
+		panic(fmt.Sprintf("score cache run scored %d points, exact run %d", len(cached), len(exact)))
+	}
+	e := cacheError{Points: len(exact)}
+	diffs := make([]float64, len(exact))
+	for i := range exact {
+		d := math.Abs(exact[i] - cached[i])
+		diffs[i] = d
+		e.MeanAbs += d / float64(len(exact))
+		e.MaxAbs = max(e.MaxAbs, d)
+		if (exact[i] >= threshold) != (cached[i] >= threshold) {
+			e.FlagsChanged++
+		}
+	}
+	slices.Sort(diffs)
+	if len(diffs) > 0 {
+		e.P99Abs = diffs[len(diffs)*99/100]
+	}
+	return e
+}
+
+// thresholdSweep runs the labelled series through a processor with the given score_cache and
+// returns the figures and every scored point's score (in a fixed order).
+func thresholdSweep(tb testing.TB, scoreCache float64) (sweepResult, []float64) {
 	const seriesPerShape, steps = 20, 1500
 	shapes := []string{"noise", "walk", "seasonal", "counter", "latency"}
 	r := rand.New(rand.NewPCG(2026, 11))
@@ -92,6 +133,10 @@ func thresholdSweep(tb testing.TB) sweepResult {
 	cfg.Threshold = 1
 	cfg.ScorePrecision = 17
 	cfg.Instances = 2
+	cfg.ScoreCache = scoreCache
+	// The steps are 15 s apart and the default refresh_interval is 10 s, so in real time every
+	// step would refresh the forests: refresh_interval 0 (every batch) replays exactly that.
+	cfg.RefreshInterval = 0
 	p, sink := startTestProcessor(tb, cfg)
 
 	state := map[string]*[3]float64{} // walk level, counter total, histogram count/sum
@@ -246,6 +291,10 @@ func thresholdSweep(tb testing.TB) sweepResult {
 	}
 	res.ChurnAttributesMode = float64(len(labelSets)) / float64(len(state))
 	res.ChurnMetricsMode = 2 // the series itself plus its <name>_anomaly_score companion
-	tb.Logf("threshold sweep: chosen %s", fmt.Sprint(res.Rows[res.Chosen]))
-	return res
+	tb.Logf("threshold sweep (score_cache %v): chosen %s", scoreCache, fmt.Sprint(res.Rows[res.Chosen]))
+	scores := make([]float64, len(points))
+	for i, pt := range points {
+		scores[i] = pt.score
+	}
+	return res, scores
 }
