@@ -115,6 +115,7 @@ start() {
   host_record "$RUN/host-before"
   # From here on, a failure stops everything started so far and restores the host.
   trap 'echo "cluster: start failed; stopping what was started and restoring the host (logs in $LOGS)" >&2; stop >&2' ERR
+  trap 'echo "cluster: start interrupted; stopping what was started and restoring the host" >&2; trap - ERR; stop >&2; exit 130' INT TERM
   pki_ensure "$ip"
   config_write "$ip"
 
@@ -181,7 +182,7 @@ start() {
   kubectl_admin -n kube-system rollout status deploy/coredns --timeout=120s >/dev/null
   fail_point coredns
   wait_until 60 "default ServiceAccount" kubectl_admin -n default get serviceaccount default
-  trap - ERR
+  trap - ERR INT TERM
   say "cluster ready in $((SECONDS - t0)) s"
   status
 }
