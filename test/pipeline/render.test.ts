@@ -103,3 +103,25 @@ describe('series reconstruction from VictoriaMetrics samples', () => {
     expect(promSampleName('shop.orders.placed', '{order}', 'counter')).toBe('shop_orders_placed_total');
   });
 });
+
+describe('mirador up start-up errors', () => {
+  it('names a port that is already in use, before starting anything', async () => {
+    const { createServer } = await import('node:net');
+    const { startPipeline } = await import('../../src/pipeline/pipeline.js');
+    const { freePorts } = await import('../../src/proc/ports.js');
+    const [otlpGrpc, otlpHttp, jaegerUi, cassandra] = await freePorts(4);
+    const srv = createServer();
+    const port = await new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+    try {
+      await expect(startPipeline({ ports: { otlpGrpc, otlpHttp, victoriaMetrics: port, jaegerUi, cassandra }, runDir: mkdtempSync(join(tmpdir(), 'mirador-port-')) }))
+        .rejects.toThrow(`victoriaMetrics: port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('gives the install command for a missing tool', async () => {
+    const { toolPath } = await import('../../src/pipeline/tools.js');
+    expect(() => toolPath('no-such-tool')).toThrow(/no-such-tool is not installed .*run `npm run tools`/);
+  });
+});
