@@ -138,7 +138,12 @@ export async function postLogs(url: string, body: string, retryForMs = 180_000):
 
 /** Sends the records [from, to) with `parallel` requests in flight; resolves with the number acknowledged. */
 export async function sendLogs(url: string, ds: DataSet, opts: { from?: number; to?: number; parallel?: number; paceMs?: number } = {}): Promise<number> {
-  const it = requests(ds, opts.from ?? 0, opts.to ?? ds.total);
+  return sendRequests(url, requests(ds, opts.from ?? 0, opts.to ?? ds.total), opts);
+}
+
+/** Sends prepared request bodies (e.g. `[...requests(ds)]`, so a benchmark does not time their encoding). */
+export async function sendRequests(url: string, bodies: Iterable<{ body: string; count: number }>, opts: { parallel?: number; paceMs?: number } = {}): Promise<number> {
+  const it = bodies[Symbol.iterator]();
   let acked = 0;
   const worker = async () => {
     for (let next = it.next(); !next.done; next = it.next()) {
