@@ -88,7 +88,8 @@ type seriesState struct {
 // uneven numbers of series; a shard that needs room while the shared budget is spent evicts one
 // of its own series. Each table is also capped at the whole budget.
 type seriesTable struct {
-	index  map[uint64]uint32
+	index  seriesIndex
+	keyOf  func(uint32) uint64 // the key held in a slot (for the index)
 	slots  []seriesState
 	hand   int
 	limit  int
@@ -99,10 +100,12 @@ func newSeriesTable(limit int, budget *atomic.Int64) *seriesTable {
 	if budget == nil {
 		budget = new(atomic.Int64)
 	}
-	return &seriesTable{index: make(map[uint64]uint32), limit: limit, budget: budget}
+	t := &seriesTable{limit: limit, budget: budget}
+	t.keyOf = func(slot uint32) uint64 { return t.slots[slot].key }
+	return t
 }
 
-func (t *seriesTable) len() int { return len(t.index) }
+func (t *seriesTable) len() int { return t.index.n }
 
 // eviction names the series that had to make room for a new one.
 type eviction struct {
@@ -112,7 +115,7 @@ type eviction struct {
 
 // find returns the slot of a known series (marking it seen), or -1.
 func (t *seriesTable) find(key uint64) int32 {
-	i, ok := t.index[key]
+	i, ok := t.index.lookup(key, t.keyOf)
 	if !ok {
 		return -1
 	}
@@ -132,7 +135,7 @@ func (t *seriesTable) at(slot int32, key uint64) *seriesState {
 // get returns the state of key, creating it in group (and evicting the least recently seen
 // series when full).
 func (t *seriesTable) get(key, group uint64) (s *seriesState, created bool, ev eviction) {
-	if i, ok := t.index[key]; ok {
+	if i, ok := t.index.lookup(key, t.keyOf); ok {
 		s = &t.slots[i]
 		s.ref = true
 		return s, false, ev
@@ -161,12 +164,12 @@ func (t *seriesTable) get(key, group uint64) (s *seriesState, created bool, ev e
 		slot = uint32(t.hand)
 		t.hand++
 		ev = eviction{key: t.slots[slot].key, group: t.slots[slot].group, ok: true}
-		delete(t.index, ev.key)
+		t.index.remove(ev.key, t.keyOf)
 	}
 	// A new series starts unreferenced: a one-off series is the first to go unless seen again,
 	// so a burst of new series cannot flush the steady ones.
 	t.slots[slot] = seriesState{key: key, group: group}
-	t.index[key] = slot
+	t.index.insert(key, slot, t.keyOf)
 	return &t.slots[slot], true, ev
 }
 
