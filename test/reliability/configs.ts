@@ -3,8 +3,9 @@ import type { CollectorConfig } from '../../bench/pipeline/lib/collector.js';
 
 /**
  * An otlphttp exporter to VictoriaMetrics with the sending queue on file_storage and retry that
- * never gives up (the chart's isolationforest/servicegraph persistentQueue default), shortened
- * back-off so a test sees recovery within seconds.
+ * never gives up (the chart's isolationforest/servicegraph persistentQueue default: queue_size
+ * 5000, num_consumers 10, max_elapsed_time 0s), with a shorter back-off than the default 5-30 s so
+ * a test sees recovery within seconds.
  */
 export function persistentExporter(metricsUrl: string, queueDir: string): Pick<CollectorConfig, 'exporters' | 'extensions' | 'serviceExtensions'> {
   return {
@@ -12,7 +13,7 @@ export function persistentExporter(metricsUrl: string, queueDir: string): Pick<C
       otlphttp: {
         metrics_endpoint: metricsUrl,
         timeout: '5s',
-        sending_queue: { enabled: true, storage: 'file_storage', queue_size: 5000, num_consumers: 4 },
+        sending_queue: { enabled: true, storage: 'file_storage', queue_size: 5000, num_consumers: 10 },
         retry_on_failure: { enabled: true, initial_interval: '500ms', max_interval: '3s', max_elapsed_time: '0s' },
       },
     },
@@ -41,10 +42,12 @@ export function gatewayConfig(http: number, scorerGrpcPorts: number[]): Collecto
     exporters: {
       loadbalancing: {
         routing_key: 'resource',
-        protocol: { otlp: { tls: { insecure: true }, timeout: '5s' } },
+        // As the chart: queue and retry at this level, none in the per-endpoint sub-exporters, so a
+        // failed batch comes back here and is re-routed over the current endpoints.
+        protocol: { otlp: { tls: { insecure: true }, timeout: '5s', sending_queue: { enabled: false }, retry_on_failure: { enabled: false } } },
         resolver: { static: { hostnames: scorerGrpcPorts.map((p) => `127.0.0.1:${p}`) } },
         timeout: '5s',
-        sending_queue: { enabled: true, queue_size: 5000, num_consumers: 4 },
+        sending_queue: { enabled: true, queue_size: 5000, num_consumers: 10 },
         retry_on_failure: { enabled: true, initial_interval: '500ms', max_interval: '3s', max_elapsed_time: '0s' },
       },
     },
