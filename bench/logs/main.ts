@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     'heap-mb': { type: 'string', default: '1024' },
     'timeout-s': { type: 'string', default: '900' },
     'warmup': { type: 'string', default: '10000' },
+    only: { type: 'string' }, // 'mirador' or 'peer': one exporter only, for profiling (no summary files)
   },
 });
 const RECORDS = Number(args.records);
@@ -86,7 +87,7 @@ async function main() {
         config: { cassandra: { dsn: '127.0.0.1', port: cassandra.cqlPort, keyspace: 'bench_contrib', logs_table: 'otel_logs', timeout: '10s', replication: { class: 'SimpleStrategy', replication_factor: 1 } } },
       },
     ];
-    for (const r of runs) {
+    for (const r of runs.filter((x) => !args.only || x.distribution.includes(args.only))) {
       // contrib opens its session on the keyspace before it would create it (DESIGN section 9): create it first.
       if (r.keyspace === 'bench_contrib') {
         await cql.execute("CREATE KEYSPACE IF NOT EXISTS bench_contrib WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
@@ -113,6 +114,7 @@ async function main() {
         const cpu0 = { col: cpuSeconds(col.process.child.pid!), cas: cpuSeconds(cassandra.pid) };
         const t0 = Date.now();
         const acked = await sendRequests(col.logsUrl, bodies, { parallel: PARALLEL });
+        console.log(`${r.exporter}: ${acked} records accepted by the collector after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         const end = await drain(warm + acked);
         const sent = end.sent - base.sent, failed = end.failed - base.failed;
         const seconds = (Date.now() - t0) / 1000;
@@ -136,6 +138,7 @@ async function main() {
     await cql.shutdown();
     await cassandra.stop();
   }
+  if (results.length < 2) return;
   const [ours, contrib] = results;
   const summary = {
     date: new Date().toISOString(),
