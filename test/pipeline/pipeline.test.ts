@@ -1,7 +1,7 @@
 // The whole local pipeline (mirador up) for a short run: real VictoriaMetrics, Jaeger v2 and
 // Cassandra, the chart's four collectors (two isolationforest processes), the load generator.
 // Asserts: nothing lost or duplicated, trace-derived metrics scored, the key incidents flagged.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,16 +12,20 @@ const DURATION_SEC = Number(process.env.MIRADOR_PIPELINE_TEST_SEC ?? 120);
 
 let p: Pipeline;
 let report: RunReport;
+let runDir: string;
 
 beforeAll(async () => {
-  p = await startPipeline({ ports: 'free', runDir: mkdtempSync(join(tmpdir(), 'mirador-pipeline-')), durationSec: DURATION_SEC, seed: 7 });
+  runDir = mkdtempSync(join(tmpdir(), 'mirador-pipeline-'));
+  p = await startPipeline({ ports: 'free', runDir, durationSec: DURATION_SEC, seed: 7 });
   await p.loadgen.done;
   report = await p.report(); // the processes stay up for the queries below; afterAll stops them
-  console.log(`pipeline test run: ${report.files.table}`);
+  // The run's report in the test output: the run directory is removed afterwards (MIRADOR_KEEP_RUN=1 keeps it).
+  console.log(readFileSync(report.files.table, 'utf8'));
 }, (DURATION_SEC + 240) * 1000);
 
 afterAll(async () => {
   await p?.kill();
+  if (runDir && !process.env.MIRADOR_KEEP_RUN) rmSync(runDir, { recursive: true, force: true });
 });
 
 describe(`mirador up, ${DURATION_SEC} s run`, () => {
@@ -70,7 +74,6 @@ describe(`mirador up, ${DURATION_SEC} s run`, () => {
   });
 
   it('writes the report as JSON, a table and an HTML plot', async () => {
-    const { readFileSync } = await import('node:fs');
     expect(JSON.parse(readFileSync(report.files.json, 'utf8')).runId).toBe(report.runId);
     expect(readFileSync(report.files.table, 'utf8')).toContain('latency_spike');
     const html = readFileSync(report.files.html, 'utf8');

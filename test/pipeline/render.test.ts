@@ -1,8 +1,8 @@
 // Unit-level checks of the local pipeline's pieces that need no running processes.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { processNames, renderCollectorConfigs } from '../../src/pipeline/render.js';
 import { logicalSeries } from '../../src/pipeline/series.js';
 import { promSampleName } from '../../src/pipeline/stored.js';
@@ -19,6 +19,7 @@ describe('collector configs rendered from the chart', () => {
     cassandraEndpoint: '127.0.0.1:7', connectorFlushInterval: '1s', isolationforestProcesses: 2, isolationforest: { sample_size: 32 },
   });
   const byName = Object.fromEntries(specs.map((s) => [s.name, s.config]));
+  afterAll(() => rmSync(runDir, { recursive: true, force: true }));
 
   it('gives one process per component and two isolationforest processes', () => {
     expect(specs.map((s) => s.name)).toEqual(['gateway', 'servicegraph', 'spanmetrics', 'isolationforest-0', 'isolationforest-1']);
@@ -112,11 +113,13 @@ describe('mirador up start-up errors', () => {
     const [otlpGrpc, otlpHttp, jaegerUi, cassandra] = await freePorts(4);
     const srv = createServer();
     const port = await new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+    const runDir = mkdtempSync(join(tmpdir(), 'mirador-port-'));
     try {
-      await expect(startPipeline({ ports: { otlpGrpc, otlpHttp, victoriaMetrics: port, jaegerUi, cassandra }, runDir: mkdtempSync(join(tmpdir(), 'mirador-port-')) }))
+      await expect(startPipeline({ ports: { otlpGrpc, otlpHttp, victoriaMetrics: port, jaegerUi, cassandra }, runDir }))
         .rejects.toThrow(`victoriaMetrics: port ${port} on 127.0.0.1 is already in use`);
     } finally {
       srv.close();
+      rmSync(runDir, { recursive: true, force: true });
     }
   });
 
