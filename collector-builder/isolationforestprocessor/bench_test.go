@@ -28,7 +28,9 @@ import (
 // the processor is warmed up once per series count, outside the timed runs.
 // Run by `npm run bench:processor` (bench/processor/run.mjs), which turns the results into
 // bench/results/processor.{json,md}. BENCH_SERIES=1000,100000 limits the series counts;
-// BENCH_TREES overrides the number of trees.
+// BENCH_ROUNDS (default 3) alternates that many pass-through and processor runs per series count
+// (the ratio is taken per round, so a burst of load from other work on the shared machine spoils
+// one round, not the figure); BENCH_TREES and BENCH_SCORE_CACHE override those options.
 func BenchmarkPipeline(b *testing.B) {
 	var err error
 	counts := []int{1000, 100000, 1000000}
@@ -42,11 +44,14 @@ func BenchmarkPipeline(b *testing.B) {
 			counts = append(counts, n)
 		}
 	}
+	rounds := 3
+	if env := os.Getenv("BENCH_ROUNDS"); env != "" {
+		if rounds, err = strconv.Atoi(env); err != nil || rounds < 1 {
+			b.Fatalf("BENCH_ROUNDS: must be a positive integer, got %q", env)
+		}
+	}
 	for _, series := range counts {
 		reqs := encodedRequests(series)
-		b.Run(fmt.Sprintf("series=%d/passthrough", series), func(b *testing.B) {
-			timedPipeline(b, reqs, encodeConsumer{})
-		})
 		cfg := createDefaultConfig()
 		cfg.MaxSeries = series
 		if v := os.Getenv("BENCH_SCORE_CACHE"); v != "" { // explore the grid resolution
@@ -60,10 +65,15 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 		}
 		p, heapPerSeries := warmProcessor(b, reqs, cfg)
-		b.Run(fmt.Sprintf("series=%d/isolationforest", series), func(b *testing.B) {
-			timedPipeline(b, reqs, p)
-			b.ReportMetric(heapPerSeries, "heap-bytes/series")
-		})
+		for range rounds { // sub-benchmarks of the same name get suffixes #01, #02, ...
+			b.Run(fmt.Sprintf("series=%d/passthrough", series), func(b *testing.B) {
+				timedPipeline(b, reqs, encodeConsumer{})
+			})
+			b.Run(fmt.Sprintf("series=%d/isolationforest", series), func(b *testing.B) {
+				timedPipeline(b, reqs, p)
+				b.ReportMetric(heapPerSeries, "heap-bytes/series")
+			})
+		}
 		_ = p.Shutdown(context.Background())
 	}
 }
