@@ -199,7 +199,7 @@ func attrsToMap(m pcommon.Map) (any, int) {
 }
 
 // orUnset leaves zero values unset: no cell is written, which is measurably cheaper for Cassandra
-// than storing 0 or ” in every row; they read back as null.
+// than storing 0 or an empty string in every row; they read back as null.
 func orUnset[T comparable](v T) any {
 	var zero T
 	if v == zero {
