@@ -45,8 +45,10 @@ export interface Loadgen {
   runId: string;
   startedAt: Date;
   cycleSec: number;
-  /** Incidents of the run so far (the whole schedule for a run with a duration). */
+  /** Incidents that started so far (the whole schedule for a run with a duration). */
   incidents(): Incident[];
+  /** Every incident of the run up to the end of the current cycle (for a live view). */
+  upcoming(): Incident[];
   counts(): LoadgenCounts;
   /** Stops generating, flushes every exporter, resolves with the final counts. Idempotent. */
   stop(): Promise<LoadgenCounts>;
@@ -240,6 +242,7 @@ export function startLoadgen(o: LoadgenOptions): Loadgen {
   return {
     runId, startedAt, cycleSec,
     incidents: () => schedule(cycleSec, o.durationSec ?? Math.max(endSec ?? elapsed(), 1)),
+    upcoming: () => schedule(cycleSec, o.durationSec ?? (Math.floor((endSec ?? elapsed()) / cycleSec) + 1) * cycleSec),
     counts, stop, done,
   };
 }

@@ -76,7 +76,7 @@ const dur = (s: number) => `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).p
 
 export function renderLive(p: Pipeline, s: LiveStats, durationSec?: number): string {
   const t = s.elapsedSec;
-  const incidents = p.loadgen.incidents().map((i) => {
+  const incidents = p.loadgen.upcoming().map((i) => {
     const state = t < i.startSec ? `in ${Math.ceil(i.startSec - t)} s` : t < i.endSec ? 'ACTIVE' : 'over';
     return `    ${i.kind.padEnd(14)} +${i.startSec}s..+${i.endSec}s  ${state.padEnd(9)} ${i.description}`;
   });

@@ -140,7 +140,7 @@ export function formatReport(d: DetectionReport): string {
   const fa = d.falseAlarms;
   return [
     `Detection report ${d.from} .. ${d.to} (threshold ${d.threshold}, grace ${d.graceSec} s, ${d.scoredSeries} scored series)`,
-    line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line),
+    ...(rows.length ? [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)] : ['No incident started during the run.']),
     `False alarms on ${fa.series} unaffected series: ${fa.flaggedPoints} of ${fa.scoredPoints} scored points flagged (${(fa.flaggedFraction * 100).toFixed(2)}%), ` +
       `${fa.episodes} alarm episodes = ${fa.perHour}/hour (${fa.perSeriesPerHour}/hour per series)`,
     ...fa.noisiest.map((n) => `  noisiest: ${n.series} (${n.flaggedPoints} points)`),

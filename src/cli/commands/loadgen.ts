@@ -47,7 +47,7 @@ export function register(program: Command): void {
       const lg = startLoadgen({
         endpoint: o.endpoint, rate: o.rate, seed: o.seed, durationSec: o.duration, cycleSec: o.cycle, metricIntervalMs: o.metricInterval,
       });
-      process.stderr.write(`loadgen run ${lg.runId} -> ${o.endpoint}, incident cycle ${lg.cycleSec} s:\n${formatSchedule(lg.startedAt, lg.incidents())}\n`);
+      process.stderr.write(`loadgen run ${lg.runId} -> ${o.endpoint}, incident cycle ${lg.cycleSec} s:\n${formatSchedule(lg.startedAt, lg.upcoming())}\n`);
       const onSignal = () => void lg.stop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
