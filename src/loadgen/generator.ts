@@ -18,7 +18,7 @@ import type { SignalCount } from './counting.js';
 export interface LoadgenOptions {
   /** OTLP/HTTP base URL, e.g. http://127.0.0.1:4318. */
   endpoint: string;
-  /** Multiplier of the shop's baseline request rates (1 = about 17 requests/s, 70 spans/s). */
+  /** Multiplier of the shop's baseline request rates (1 = about 17 requests/s, 80 spans/s, 40 logs/s). */
   rate?: number;
   seed?: number;
   /** Stop by itself after this many seconds; without it, run until stop(). */

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .command('loadgen')
     .description('send a small shop\'s traces, metrics and logs (OTLP/HTTP protobuf) with scripted incidents; prints counts sent')
     .option('--endpoint <url>', 'OTLP/HTTP base URL (/v1/traces, /v1/metrics, /v1/logs are appended)', 'http://127.0.0.1:4318')
-    .option('--rate <x>', 'multiplier of the baseline request rate (1 = ~17 requests/s, ~70 spans/s)', positiveNumber, 1)
+    .option('--rate <x>', 'multiplier of the baseline request rate (1 = ~17 requests/s, ~80 spans/s, ~40 logs/s)', positiveNumber, 1)
     .option('--seed <n>', 'seed of the traffic shape (latencies, errors, arrivals)', intAtLeast(0), 1)
     .option('--duration <s>', 'stop after this many seconds (default: until Ctrl-C)', positiveNumber)
     .option('--cycle <s>', 'length of one incident cycle in seconds (default: --duration, else 300)', positiveNumber)
