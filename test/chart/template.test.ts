@@ -76,13 +76,24 @@ describe('default release', () => {
     }
   });
 
-  it('puts the isolationforest and servicegraph exporters on a file_storage queue backed by a volume', () => {
+  it('queues in memory by default: nothing on file_storage, no queue volume', () => {
     const c = configs(defaults);
+    for (const comp of ['gateway', 'servicegraph', 'spanmetrics', 'isolationforest'] as const) {
+      expect(c[comp].extensions['file_storage/queue']).toBeUndefined();
+      for (const exp of Object.values<any>(c[comp].exporters)) expect(exp.sending_queue?.storage).toBeUndefined();
+      const pod = named(defaults, 'Deployment', `mirador-${comp}`)!.spec.template.spec;
+      expect((pod.volumes ?? []).find((v: any) => v.name === 'queue')).toBeUndefined();
+    }
+  });
+
+  it('puts the isolationforest and servicegraph exporters on a file_storage queue backed by a volume when enabled', async () => {
+    const persistent = await render({ set: { 'isolationforest.persistentQueue.enabled': true, 'servicegraph.persistentQueue.enabled': true } });
+    const c = configs(persistent);
     expect(c.isolationforest.exporters['otlp_http/victoriametrics'].sending_queue.storage).toBe('file_storage/queue');
     expect(c.servicegraph.exporters['loadbalancing/isolationforest'].sending_queue.storage).toBe('file_storage/queue');
     for (const comp of ['isolationforest', 'servicegraph'] as const) {
       expect(c[comp].service.extensions).toContain('file_storage/queue');
-      const pod = named(defaults, 'Deployment', `mirador-${comp}`)!.spec.template.spec;
+      const pod = named(persistent, 'Deployment', `mirador-${comp}`)!.spec.template.spec;
       const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === 'queue');
       expect(mount.mountPath).toBe(c[comp].extensions['file_storage/queue'].directory);
       expect(pod.volumes.find((v: any) => v.name === 'queue').emptyDir).toEqual({ sizeLimit: '1Gi' });
@@ -212,7 +223,7 @@ describe('options', () => {
   });
 
   it('servicegraph.metricsVia=direct sends topology metrics straight to VictoriaMetrics', async () => {
-    const c = configs(await render({ set: { 'servicegraph.metricsVia': 'direct' } }));
+    const c = configs(await render({ set: { 'servicegraph.metricsVia': 'direct', 'servicegraph.persistentQueue.enabled': true } }));
     expect(c.servicegraph.service.pipelines.metrics.exporters).toEqual(['otlp_http/victoriametrics']);
     expect(c.servicegraph.exporters['otlp_http/victoriametrics'].sending_queue.storage).toBe('file_storage/queue');
   });
