@@ -164,34 +164,36 @@ describe('cassandra_logs in otelcol-mirador stores every log record', () => {
 
     let col = await startCollector(opts);
     collectors.push(col);
-    // Paced (about 4000 records/s) so that both outages fall in the middle of the stream.
-    const sending = sendLogs(col.logsUrl, ds, { parallel: 1, paceMs: 250 });
+    const send = async (from: number, to: number) => expect(await sendLogs(col.logsUrl, ds, { from, to, parallel: 2 })).toBe(to - from);
+    // The stream is sent in slices around the outages, so records are in flight, queued while
+    // Cassandra is down, and in the on-disk queue when the collector restarts, deterministically.
+    await send(0, 30_000);
     await waitFor('the first records stored', async () => (await stored()) > 5000, 120_000, 1000);
 
     // Outage 1: Cassandra stops for 20 s under a running collector; its driver session must recover.
     phase('first 5000 records stored; stopping Cassandra for 20 s');
     await cassandra!.stop();
-    await sleep(20_000);
+    const downAt = Date.now();
+    await send(30_000, 50_000);
+    phase('20,000 more records accepted while Cassandra is down');
+    await sleep(Math.max(0, 20_000 - (Date.now() - downAt)));
     await restartCassandra();
     const before = await stored();
     await waitFor('writes resumed by the running collector', async () => (await stored()) > before + 5000, 120_000, 1000);
     phase('writes resumed');
 
-    // Outage 2: Cassandra stops again and the collector restarts meanwhile: it must start, say it
-    // waits, and write what its file_storage queue kept once Cassandra is back.
+    // Outage 2: Cassandra stops again and records queue up on disk; the collector restarts
+    // meanwhile: it must start, say it waits, and write what its file_storage queue kept.
     await cassandra!.stop();
     phase('Cassandra stopped again');
-    await sleep(3_000);
+    await send(50_000, 80_000);
     await col.stop();
     collectors.splice(collectors.indexOf(col), 1);
     col = await startCollector({ ...opts, ports: col.ports });
     collectors.push(col);
-    phase('collector restarted');
-    await sleep(5_000);
+    phase('collector restarted with 30,000+ records in its queue');
+    await send(80_000, TOTAL);
     await restartCassandra();
-
-    expect(await sending).toBe(TOTAL);
-    phase('all records accepted by the collector');
     const times = await waitForAll(col, 'outage', ds, 240_000);
     phase('all records stored');
     expectExactlyOnce(times, ds);
