@@ -319,34 +319,12 @@ func collectMetric(m pmetric.Metric, add func(observation)) bool {
 		number(s.DataPoints(), kind)
 	case pmetric.MetricTypeHistogram:
 		h := m.Histogram()
-		kind := kindDeltaHist
-		if h.AggregationTemporality() == pmetric.AggregationTemporalityCumulative {
-			kind = kindCumHist
-		}
 		dps := h.DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			if dp.Flags().NoRecordedValue() {
-				continue
-			}
-			add(observation{attrs: dp.Attributes(), time: uint64(dp.Timestamp()), x: dp.Sum(), y: float64(dp.Count()), hasSum: dp.HasSum(), kind: kind})
-			found = true
-		}
+		found = histogramPoints(dps.Len(), dps.At, histogramKind(h.AggregationTemporality()), add) || found
 	case pmetric.MetricTypeExponentialHistogram:
 		h := m.ExponentialHistogram()
-		kind := kindDeltaHist
-		if h.AggregationTemporality() == pmetric.AggregationTemporalityCumulative {
-			kind = kindCumHist
-		}
 		dps := h.DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			dp := dps.At(i)
-			if dp.Flags().NoRecordedValue() {
-				continue
-			}
-			add(observation{attrs: dp.Attributes(), time: uint64(dp.Timestamp()), x: dp.Sum(), y: float64(dp.Count()), hasSum: dp.HasSum(), kind: kind})
-			found = true
-		}
+		found = histogramPoints(dps.Len(), dps.At, histogramKind(h.AggregationTemporality()), add) || found
 	case pmetric.MetricTypeSummary:
 		dps := m.Summary().DataPoints()
 		for i := 0; i < dps.Len(); i++ {
@@ -361,6 +339,37 @@ func collectMetric(m pmetric.Metric, add func(observation)) bool {
 			add(o)
 			found = true
 		}
+	}
+	return found
+}
+
+// histogramPoint is what explicit-bucket and exponential histogram data points share.
+type histogramPoint interface {
+	Flags() pmetric.DataPointFlags
+	Attributes() pcommon.Map
+	Timestamp() pcommon.Timestamp
+	Sum() float64
+	HasSum() bool
+	Count() uint64
+}
+
+func histogramKind(t pmetric.AggregationTemporality) uint8 {
+	if t == pmetric.AggregationTemporalityCumulative {
+		return kindCumHist
+	}
+	return kindDeltaHist
+}
+
+// histogramPoints passes one observation (sum and count) per recorded point to add; false if none.
+func histogramPoints[P histogramPoint](n int, at func(int) P, kind uint8, add func(observation)) bool {
+	found := false
+	for i := 0; i < n; i++ {
+		dp := at(i)
+		if dp.Flags().NoRecordedValue() {
+			continue
+		}
+		add(observation{attrs: dp.Attributes(), time: uint64(dp.Timestamp()), x: dp.Sum(), y: float64(dp.Count()), hasSum: dp.HasSum(), kind: kind})
+		found = true
 	}
 	return found
 }
