@@ -1,6 +1,7 @@
 // Unit tests of the kernel through its raw exports and the TypeScript host.
 import { describe, expect, it } from 'vitest';
 import { ERR, IsolationForest, Kernel, KernelError } from '../../src/kernel/index.js';
+import { codeOf } from '../support/kernel-code.js';
 
 const kernel = Kernel.load();
 const k = kernel.exports;
@@ -19,16 +20,6 @@ function uniform(n: number, dims: number, seed = 1): Float64Array {
 }
 
 const bits = (xs: Float64Array) => Array.from(new BigUint64Array(xs.buffer.slice(xs.byteOffset, xs.byteOffset + xs.byteLength)));
-
-function codeOf(fn: () => unknown): number {
-  try {
-    fn();
-    return 0;
-  } catch (e) {
-    if (e instanceof KernelError) return e.code;
-    throw e;
-  }
-}
 
 describe('path length and height limit', () => {
   it('c(n) follows the paper with scikit-learn\'s harmonic approximation', () => {

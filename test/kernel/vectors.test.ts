@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Kernel, KernelError } from '../../src/kernel/index.js';
+import { Kernel } from '../../src/kernel/index.js';
+import { codeOf } from '../support/kernel-code.js';
 
 interface Step {
   op: 'fit' | 'update' | 'score';
@@ -30,16 +31,6 @@ const bits = (x: number) => {
 /** Row-major values; a row of the wrong width makes the array length fail the host's dims check. */
 function flatten(rows: (number | string)[][]): Float64Array {
   return Float64Array.from(rows.flat().map((v) => (typeof v === 'string' ? Number(v) : v)));
-}
-
-function codeOf(fn: () => unknown): number {
-  try {
-    fn();
-    return 0;
-  } catch (e) {
-    if (e instanceof KernelError) return e.code;
-    throw e;
-  }
 }
 
 describe('golden vectors', () => {
