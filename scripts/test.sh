@@ -15,6 +15,9 @@ for mod in $(find collector-builder -name go.mod -not -path '*/build/*' -exec di
   (cd "$mod" && go test -race -count=1 -json ./...) | node scripts/go-test-summary.mjs "$mod" | tee -a "$summary" || status=1
 done
 
+stage "TypeScript type check (tsc --noEmit over src, test, bench, scripts)"
+npx tsc -p . || status=1
+
 stage "vitest (kernel, CLI, collector, chart, logs, pipeline, reliability, tools)"
 npx vitest run "$@" | tee -a "$summary" || status=1
 
