@@ -85,7 +85,7 @@ func noisy(seed uint64) func(step, s int) float64 {
 	}
 }
 
-// pointAttrs walks every number data point of md.
+// eachPoint calls f with the attributes of every data point of md, of every metric type.
 func eachPoint(md pmetric.Metrics, f func(m pmetric.Metric, attrs pcommon.Map)) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
