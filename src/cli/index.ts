@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerBenchAll } from './commands/bench-all.js';
+import { register as registerEval } from './commands/eval.js';
 import { register as registerLoadgen } from './commands/loadgen.js';
 import { register as registerUp } from './commands/up.js';
 import { exitOnCommanderError } from './errors.js';
@@ -11,6 +12,7 @@ const program = new Command('mirador').description('Mirador Signals Pipeline').s
 exitOnCommanderError(program);
 registerBench(program);
 registerBenchAll(program);
+registerEval(program);
 registerLoadgen(program);
 registerUp(program);
 await program.parseAsync(process.argv);
