@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -16,6 +17,8 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/mirador-signals/mirador/collector-builder/cassandralogsexporter/internal/schema"
 )
 
 // Config is the cassandra_logs exporter configuration. The README's option table lists every key;
@@ -44,7 +47,8 @@ type Config struct {
 	TLS configtls.ClientConfig `mapstructure:"tls"`
 	// WriteConcurrency bounds the batches in flight per export call.
 	WriteConcurrency int `mapstructure:"write_concurrency"`
-	// TraceIDIndex creates a storage-attached index on trace_id, so one query finds a trace's logs.
+	// TraceIDIndex creates a storage-attached index on trace_id, so one query finds a trace's logs
+	// (Cassandra 5.0+; on an older server the exporter says so once and goes on without it).
 	TraceIDIndex bool `mapstructure:"trace_id_index"`
 
 	// prevent unkeyed literal initialization
@@ -154,6 +158,30 @@ func (r ReplicationConfig) validate() []error {
 		errs = append(errs, fmt.Errorf("replication.class: %q must be SimpleStrategy or NetworkTopologyStrategy", r.Class))
 	}
 	return errs
+}
+
+// cqlMap is the CQL map literal of the keyspace replication.
+func (r ReplicationConfig) cqlMap() string {
+	if r.Class == networkTopologyStrategy {
+		parts := []string{"'class': 'NetworkTopologyStrategy'"}
+		for _, dc := range sortedKeys(r.Datacenters) {
+			parts = append(parts, fmt.Sprintf("'%s': %d", strings.ReplaceAll(dc, "'", "''"), r.Datacenters[dc]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprintf("{'class': 'SimpleStrategy', 'replication_factor': %d}", r.ReplicationFactor)
+}
+
+// schemaSettings are the parts of the configuration the table's statements depend on.
+func (c *Config) schemaSettings() schema.Settings {
+	return schema.Settings{
+		Keyspace:     c.Keyspace,
+		Table:        c.Table,
+		Replication:  c.Replication.cqlMap(),
+		TTL:          c.TTL,
+		TimeBucket:   c.TimeBucket,
+		TraceIDIndex: c.TraceIDIndex,
+	}
 }
 
 func validateEndpoint(ep string) error {
