@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the pinned tools into .tools/ (binaries in .tools/bin, Cassandra jars in .tools/cassandra).
-# Usage: bash scripts/tools.sh [NAME ...]   names: ocb helm victoria-metrics telemetrygen victoria-logs cassandra jaeger
+# Installs the pinned tools into .tools/ (binaries in .tools/bin, Cassandra jars in .tools/cassandra
+# and, for the exporter's tests against Cassandra 4.x, .tools/cassandra41).
+# Usage: bash scripts/tools.sh [NAME ...]   names: ocb helm victoria-metrics telemetrygen victoria-logs cassandra cassandra41 jaeger
 #
 # Every tool is built once per machine into a cache OUTSIDE the clone, keyed by name and version:
 #   ${MIRADOR_CACHE:-$HOME/.cache/mirador}/tools/<name>-<version>/
@@ -18,7 +19,7 @@ CACHE="${MIRADOR_CACHE:-$HOME/.cache/mirador}/tools"
 export GOSUMDB=off GOFLAGS=-buildvcs=false
 
 # Install order: ocb and helm first (other engineers wait on them), the slow jaeger build last.
-ALL=(ocb helm victoria-metrics telemetrygen victoria-logs cassandra jaeger)
+ALL=(ocb helm victoria-metrics telemetrygen victoria-logs cassandra cassandra41 jaeger)
 
 # ---- pinned versions -------------------------------------------------------------------------------
 OCB_VERSION=v0.144.0
@@ -28,6 +29,7 @@ TELEMETRYGEN_VERSION=v0.157.0   # the only telemetrygen version the proxy serves
 JAEGER_MODULE_VERSION=v1.76.0   # the jaeger module's v1 tag; the same release is Jaeger v2.13.0
 JAEGER_VERSION=v2.13.0
 CASSANDRA_VERSION=5.0.9
+CASSANDRA41_VERSION=4.1.10      # the newest 4.1 on Maven Central; cassandra_logs must work without SAI
 # VictoriaLogs: the proxy serves only this pseudo-version (a commit after v1.51.0); it requires an
 # unserved VictoriaMetrics pseudo-version, so the wrapper module in scripts/tools/victoria-logs
 # replaces VictoriaMetrics with v1.151.0.
@@ -40,7 +42,7 @@ tool_version() {
   case "$1" in
     ocb) echo "$OCB_VERSION" ;; helm) echo "$HELM_VERSION" ;; victoria-metrics) echo "$VM_VERSION" ;;
     telemetrygen) echo "$TELEMETRYGEN_VERSION" ;; victoria-logs) echo "$VLOGS_VERSION" ;;
-    jaeger) echo "$JAEGER_VERSION" ;; cassandra) echo "$CASSANDRA_VERSION" ;;
+    jaeger) echo "$JAEGER_VERSION" ;; cassandra) echo "$CASSANDRA_VERSION" ;; cassandra41) echo "$CASSANDRA41_VERSION" ;;
   esac
 }
 # Expected build time with cold Go/Maven caches on this 2-core machine (docs/tools.md); with warm
@@ -48,11 +50,11 @@ tool_version() {
 cold_time() {
   case "$1" in
     ocb) echo "25 s" ;; helm) echo "2-4 min" ;; victoria-metrics) echo "1 min" ;; telemetrygen) echo "1 min" ;;
-    victoria-logs) echo "30 s" ;; jaeger) echo "4 min, far longer under load" ;; cassandra) echo "20 s" ;;
+    victoria-logs) echo "30 s" ;; jaeger) echo "4 min, far longer under load" ;; cassandra | cassandra41) echo "20 s" ;;
   esac
 }
-# Go-built tools land as .tools/bin/<name>; cassandra as .tools/cassandra/{lib,conf}.
-is_go_tool() { [ "$1" != cassandra ]; }
+# Go-built tools land as .tools/bin/<name>; cassandra and cassandra41 as .tools/<name>/{lib,conf}.
+is_go_tool() { [ "$1" != cassandra ] && [ "$1" != cassandra41 ]; }
 
 helm_ldflags() {
   # What helm's Makefile sets for a release build: the version, and the Kubernetes version that
@@ -77,7 +79,7 @@ fingerprint() {
     victoria-metrics) echo "vm $v cgo0 ldflags-version" ;;
     telemetrygen) echo "telemetrygen $v cgo0" ;;
     jaeger | victoria-logs) echo "$name $v cgo0 $(cat "$RECIPES/$name/go.mod" "$RECIPES/$name/go.sum" | sha256sum | cut -c1-16)" ;;
-    cassandra) echo "cassandra $v $(cat "$RECIPES/cassandra/pom.xml" "$RECIPES"/cassandra/conf/* | sha256sum | cut -c1-16)" ;;
+    cassandra | cassandra41) echo "$name $v $(cat "$RECIPES/$name/pom.xml" "$RECIPES/$name"/conf/* | sha256sum | cut -c1-16)" ;;
   esac
 }
 
@@ -119,11 +121,16 @@ build_jaeger() {
   build_wrapper jaeger github.com/jaegertracing/jaeger/cmd/jaeger \
     "-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION"
 }
-build_cassandra() {
+build_cassandra() { build_cassandra_jars cassandra; }
+# Cassandra 4.1 runs on Java 17 only with jamm as its agent and more opened modules: the launcher
+# (src/backends/cassandra.ts) adds them; the recipe is the same.
+build_cassandra41() { build_cassandra_jars cassandra41; }
+build_cassandra_jars() {
+  local name=$1
   # cassandra-all and its runtime dependencies from Maven Central (Maven's own cache is ~/.m2).
-  run mvn -B -q -Dstyle.color=never -f "$RECIPES/cassandra/pom.xml" dependency:copy-dependencies \
+  run mvn -B -q -Dstyle.color=never -f "$RECIPES/$name/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$OUT/lib" -Dmdep.overWriteIfNewer=true
-  mkdir -p "$OUT/conf" && cp "$RECIPES"/cassandra/conf/* "$OUT/conf/"
+  mkdir -p "$OUT/conf" && cp "$RECIPES/$name"/conf/* "$OUT/conf/"
   local n; n=$(find "$OUT/lib" -name '*.jar' | wc -l)
   [ "$n" -ge 50 ] || { echo "only $n jars copied to $OUT/lib" >&2; return 1; }
   echo "$n jars"
@@ -140,7 +147,7 @@ place() {
 }
 
 installed_paths() {
-  if is_go_tool "$1"; then echo "$DEST/bin/$1"; else echo "$DEST/cassandra"; fi
+  if is_go_tool "$1"; then echo "$DEST/bin/$1"; else echo "$DEST/$1"; fi
 }
 
 FAILED=()
@@ -194,9 +201,9 @@ install_tool() {
   if is_go_tool "$name"; then
     place "$cdir/$name" "$DEST/bin/$name"
   else
-    mkdir -p "$DEST/cassandra"
-    place "$cdir/lib" "$DEST/cassandra/lib"
-    place "$cdir/conf" "$DEST/cassandra/conf"
+    mkdir -p "$DEST/$name"
+    place "$cdir/lib" "$DEST/$name/lib"
+    place "$cdir/conf" "$DEST/$name/conf"
   fi
   echo "$fp" >"$stamp_dest"
   if [ $from = build ]; then echo "done in $((SECONDS - start)) s"; else echo "  $label installed from $cdir"; fi

@@ -1,6 +1,7 @@
-// The one launcher of Apache Cassandra 5.0.9 for tests, benchmarks and `mirador up`.
-// It runs the jars that `npm run tools` put into .tools/cassandra with java directly, because
-// bin/cassandra refuses to run as root and needs a full tarball layout (DESIGN section 8).
+// The one launcher of Apache Cassandra for tests, benchmarks and `mirador up`: 5.0.9 by default,
+// 4.1.10 for the cassandra_logs exporter's tests against a server without SAI indexes.
+// It runs the jars that `npm run tools` put into .tools/cassandra (.tools/cassandra41) with java
+// directly, because bin/cassandra refuses to run as root and needs a full tarball layout.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -9,9 +10,14 @@ import { freePorts } from '../proc/ports.js';
 import { startProcess } from '../proc/process.js';
 import { waitForTcp } from '../proc/wait.js';
 
+/** The Cassandra releases `npm run tools` installs: 5.0 (5.0.9) and 4.1 (4.1.10). */
+export type CassandraVersion = '5.0' | '4.1';
+
 export interface CassandraOptions {
   /** Holds cassandra.yaml, data, commit log and the log file; reused data survives a restart. */
   runDir: string;
+  /** Which release to start, default 5.0. */
+  version?: CassandraVersion;
   /** JVM heap (Xms = Xmx), default 256. */
   heapMb?: number;
   /** Listen, RPC and seed address, default 127.0.0.1. */
@@ -34,14 +40,19 @@ export interface RunningCassandra {
   stop(): Promise<void>;
 }
 
-/** Where the jars live: $MIRADOR_CASSANDRA_HOME, else .tools/cassandra in the repository. */
-export function cassandraHome(): string {
-  return process.env.MIRADOR_CASSANDRA_HOME ?? join(repoRoot(), '.tools', 'cassandra');
+/**
+ * Where the jars live: $MIRADOR_CASSANDRA_HOME (5.0) or $MIRADOR_CASSANDRA41_HOME (4.1), else
+ * .tools/cassandra or .tools/cassandra41 in the repository.
+ */
+export function cassandraHome(version: CassandraVersion = '5.0'): string {
+  return version === '4.1'
+    ? process.env.MIRADOR_CASSANDRA41_HOME ?? join(repoRoot(), '.tools', 'cassandra41')
+    : process.env.MIRADOR_CASSANDRA_HOME ?? join(repoRoot(), '.tools', 'cassandra');
 }
 
-export function cassandraInstalled(): boolean {
-  const lib = join(cassandraHome(), 'lib');
-  return existsSync(lib) && readdirSync(lib).some((f) => /^cassandra-all-.*\.jar$/.test(f));
+export function cassandraInstalled(version: CassandraVersion = '5.0'): boolean {
+  const lib = join(cassandraHome(version), 'lib');
+  return existsSync(lib) && readdirSync(lib).some((f) => new RegExp(`^cassandra-all-${version.replace('.', '\\.')}\\..*\\.jar$`).test(f));
 }
 
 // The module flags of Cassandra 5.0's conf/jvm17-server.options: without them Java 17 refuses
@@ -72,8 +83,19 @@ const JPMS_FLAGS = [
   '--add-opens', 'java.base/java.util=ALL-UNNAMED',
 ];
 
+// Cassandra 4.1 supports Java 11; on Java 17 it also needs these packages opened (its jamm 0.3
+// walks JDK objects to size memtables) and jamm as a Java agent (without the agent jamm falls
+// back to Unsafe, which refuses the hidden classes of lambdas). Found by starting 4.1.10 here.
+const JAVA17_FLAGS_41 = [
+  '--add-opens', 'java.base/java.util.concurrent=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.util.concurrent.atomic=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.util.concurrent.locks=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.nio=ALL-UNNAMED',
+  '--add-opens', 'java.base/java.net=ALL-UNNAMED',
+];
+
 /** cassandra.yaml for one loopback node whose every directory lies under runDir. */
-export function cassandraYaml(runDir: string, host: string, cqlPort: number, storagePort: number, heapMb = 256): string {
+export function cassandraYaml(runDir: string, host: string, cqlPort: number, storagePort: number, heapMb = 256, version: CassandraVersion = '5.0'): string {
   const dir = (name: string) => join(runDir, name);
   return stringify({
     cluster_name: 'mirador',
@@ -102,7 +124,10 @@ export function cassandraYaml(runDir: string, host: string, cqlPort: number, sto
     write_request_timeout: '10000ms',
     // Cassandra 5's trie memtable and off-heap memtable objects: less CPU and GC per write than
     // the skip-list default, which matters on a small shared machine.
-    memtable: { configurations: { skiplist: { class_name: 'SkipListMemtable' }, trie: { class_name: 'TrieMemtable' }, default: { inherits: 'trie' } } },
+    // (4.1 has no trie memtable: it keeps its skip-list default.)
+    ...(version === '5.0'
+      ? { memtable: { configurations: { skiplist: { class_name: 'SkipListMemtable' }, trie: { class_name: 'TrieMemtable' }, default: { inherits: 'trie' } } } }
+      : {}),
     memtable_allocation_type: 'offheap_objects',
     // A test node is thrown away; snapshots on drop/truncate would only fill the disk.
     auto_snapshot: false,
@@ -113,10 +138,12 @@ export function cassandraYaml(runDir: string, host: string, cqlPort: number, sto
 
 /** Starts a single Cassandra node on free loopback ports and resolves once it accepts CQL connections. */
 export async function startCassandra(opts: CassandraOptions): Promise<RunningCassandra> {
-  if (!cassandraInstalled()) {
-    throw new MissingToolError(`cassandra: no Cassandra jars in ${join(cassandraHome(), 'lib')}; run \`npm run tools\` (or \`bash scripts/tools.sh cassandra\`) first`);
+  const version = opts.version ?? '5.0';
+  const tool = version === '4.1' ? 'cassandra41' : 'cassandra';
+  if (!cassandraInstalled(version)) {
+    throw new MissingToolError(`cassandra: no Cassandra ${version} jars in ${join(cassandraHome(version), 'lib')}; run \`npm run tools\` (or \`bash scripts/tools.sh ${tool}\`) first`);
   }
-  const home = cassandraHome();
+  const home = cassandraHome(version);
   const runDir = resolve(opts.runDir);
   const host = opts.listenAddress ?? '127.0.0.1';
   const heapMb = opts.heapMb ?? 256;
@@ -125,10 +152,13 @@ export async function startCassandra(opts: CassandraOptions): Promise<RunningCas
     : await freePorts(2).then(([a, b]) => [opts.cqlPort ?? a, opts.storagePort ?? b]);
   mkdirSync(runDir, { recursive: true });
   const yamlFile = join(runDir, 'cassandra.yaml');
-  writeFileSync(yamlFile, cassandraYaml(runDir, host, cqlPort, storagePort, heapMb));
+  writeFileSync(yamlFile, cassandraYaml(runDir, host, cqlPort, storagePort, heapMb, version));
+  const jamm = version === '4.1' ? readdirSync(join(home, 'lib')).find((f) => /^jamm-.*\.jar$/.test(f)) : undefined;
+  if (version === '4.1' && !jamm) throw new MissingToolError(`cassandra: no jamm jar in ${join(home, 'lib')}; run \`bash scripts/tools.sh ${tool}\``);
   const jvmArgs = [
     `-Xms${heapMb}M`, `-Xmx${heapMb}M`, '-XX:+UseG1GC', '-Xss256k', '-XX:+ExitOnOutOfMemoryError',
     ...JPMS_FLAGS,
+    ...(version === '4.1' ? [...JAVA17_FLAGS_41, `-javaagent:${join(home, 'lib', jamm!)}`] : []),
     '-Djdk.attach.allowAttachSelf=true',
     '-Dio.netty.tryReflectionSetAccessible=true',
     `-Dcassandra.config=file://${yamlFile}`,
