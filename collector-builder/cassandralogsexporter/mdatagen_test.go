@@ -1,0 +1,86 @@
+package cassandralogsexporter
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// generatedFiles are what mdatagen writes from metadata.yaml.
+var generatedFiles = []string{
+	"documentation.md",
+	"generated_component_test.go",
+	"generated_package_test.go",
+	"internal/metadata/generated_status.go",
+	"internal/metadata/generated_telemetry.go",
+	"internal/metadata/generated_telemetry_test.go",
+	"internal/metadatatest/generated_telemetrytest.go",
+	"internal/metadatatest/generated_telemetrytest_test.go",
+}
+
+// TestGeneratedFilesAreUpToDate runs the pinned mdatagen (the go:generate line in doc.go) on a
+// copy of this module and compares what it writes with the files in the repository: the
+// generated_* files are generated, not edited by hand, and metadata.yaml is their one source.
+func TestGeneratedFilesAreUpToDate(t *testing.T) {
+	// mdatagen takes the package name from the directory's name.
+	tmp := filepath.Join(t.TempDir(), "cassandralogsexporter")
+	require.NoError(t, filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(tmp, path), 0o755)
+		}
+		for _, g := range generatedFiles {
+			if filepath.ToSlash(path) == g {
+				return nil // must be recreated by mdatagen
+			}
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(tmp, path), data, 0o644)
+	}))
+	cmd := exec.Command("go", "tool", "-modfile=internal/tools/mdatagen.mod", "mdatagen", "metadata.yaml")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOSUMDB=off")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "mdatagen: %s", out)
+	for _, g := range generatedFiles {
+		want, err := os.ReadFile(filepath.Join(tmp, g))
+		require.NoError(t, err, "mdatagen did not write %s", g)
+		have, err := os.ReadFile(g)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(have), "%s differs from what mdatagen generates: run `go generate ./...` in this module", g)
+	}
+	var extra []string
+	require.NoError(t, filepath.WalkDir(tmp, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), "generated_") {
+			rel, _ := filepath.Rel(tmp, path)
+			if !contains(generatedFiles, filepath.ToSlash(rel)) {
+				extra = append(extra, rel)
+			}
+		}
+		return err
+	}))
+	assert.Empty(t, extra, "mdatagen writes files this test does not know")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
