@@ -12,6 +12,8 @@ package cassandralogsexporter
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -21,6 +23,8 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
@@ -312,9 +316,33 @@ func TestIntegrationMismatchedTable(t *testing.T) {
 				require.NoError(t, exp.shutdown(context.Background()))
 			}
 
+			// Cassandra unreachable at start, then reachable with a mismatched table: the background
+			// connect reports a fatal error naming the column (the collector stops on it).
+			ks := keyspace("latemismatch", n)
+			require.NoError(t, admin.Query("CREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").Exec())
+			require.NoError(t, admin.Query(strings.Replace(strings.Replace(createTableLike("trace_id text"), "trace_id text", "trace_id blob", 1), "KS", ks, 1)).Exec())
+			proxyAddr := closedPort(t)
+			cfg := createDefaultConfig().(*Config)
+			cfg.Endpoints, cfg.Keyspace, cfg.Timeout = []string{proxyAddr}, ks, 5*time.Second
+			exp, err := newLogsExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+			require.NoError(t, err)
+			host := &statusHost{events: make(chan *componentstatus.Event, 4)}
+			require.NoError(t, exp.start(context.Background(), host), "Cassandra away: start-up goes on")
+			stop := forward(t, proxyAddr, n.endpoint)
+			select {
+			case ev := <-host.events:
+				t.Logf("counts: cassandra %s mismatched table found after start: status %v: %v", n.name, ev.Status(), ev.Err())
+				assert.Equal(t, componentstatus.StatusFatalError, ev.Status())
+				assert.Contains(t, ev.Err().Error(), `column "trace_id"`)
+			case <-time.After(60 * time.Second):
+				t.Fatal("no fatal status reported")
+			}
+			require.NoError(t, exp.shutdown(context.Background()))
+			stop()
+
 			// A table changed under a running exporter: its writes are refused for good; the
 			// records are dropped with the reason, and the request is done at once.
-			ks := keyspace("altered", n)
+			ks = keyspace("altered", n)
 			l := startLive(t, n, ks, nil)
 			require.NoError(t, l.session().Query("ALTER TABLE "+ks+".logs DROP severity_text").Exec())
 			ld := logsOf("checkout", numbered("line", 20)...)
@@ -327,6 +355,39 @@ func TestIntegrationMismatchedTable(t *testing.T) {
 			assert.Equal(t, 1, l.log.FilterMessageSnippet("dropping log records").FilterField(zap.String("reason", cqlerr.SchemaMismatch)).Len())
 		})
 	}
+}
+
+// statusHost records the component status events the exporter reports.
+type statusHost struct {
+	component.Host
+	events chan *componentstatus.Event
+}
+
+func (h *statusHost) GetExtensions() map[component.ID]component.Component { return nil }
+func (h *statusHost) Report(ev *componentstatus.Event)                    { h.events <- ev }
+
+// forward listens on addr and pipes every connection to target, until stop.
+func forward(t *testing.T, addr, target string) (stop func()) {
+	l, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	var conns sync.WaitGroup
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			conns.Add(2)
+			go func() { defer conns.Done(); io.Copy(u, c); u.Close() }()
+			go func() { defer conns.Done(); io.Copy(c, u); c.Close() }()
+		}
+	}()
+	return func() { l.Close() }
 }
 
 // createTableLike is the exporter's own CREATE TABLE for keyspace KS (mustContain checks the text
