@@ -158,7 +158,26 @@ export function buildTree(m: Model, t: i32, rows: usize, idx: usize, psi: i32): 
   bMaxDepth = 0;
   buildNode(0, 0, psi, 0);
   store<i32>(m.depths + (<usize>t << 2), bMaxDepth);
+  store<f64>(m.invC + (<usize>t << 3), bInvC);
+  recordBox(m, t, rows, idx, psi);
   if (bMaxDepth > m.maxDepth) m.maxDepth = bMaxDepth;
+}
+
+/** Stores the bounding box of tree t's sample (the first psi indices at idx) for range-aware scoring. */
+function recordBox(m: Model, t: i32, rows: usize, idx: usize, psi: i32): void {
+  const rowBytes = <usize>m.dims << 3;
+  const box = m.boxes + (<usize>t * <usize>m.dims << 4);
+  for (let f = 0; f < m.dims; f++) {
+    let mn = Infinity, mx = -Infinity;
+    for (let i = 0; i < psi; i++) {
+      const x = load<f64>(rows + <usize>load<u32>(idx + (<usize>i << 2)) * rowBytes + (<usize>f << 3));
+      if (x < mn) mn = x;
+      if (x > mx) mx = x;
+    }
+    store<f64>(box + (<usize>f << 4), mn);
+    store<f64>(box + (<usize>f << 4), mx, 8);
+  }
+  m.iboxStale = 1;
 }
 
 /** Partial Fisher-Yates: moves a uniform sample of k of the n indices at idx to its front. */
@@ -263,9 +282,137 @@ export function scoreRows(m: Model, rows: usize, n: i32, out: usize): void {
       tree += treeBytes;
       leaves += <usize>m.stride << 3;
     }
+    if (m.rangeAware != 0) rangeAwareBlock(m, rows, b, e, out);
     for (let r = b; r < e; r++) {
       const o = out + (<usize>r << 3);
       store<f64>(o, Math.pow(2.0, -load<f64>(o) * invT));
     }
   }
+}
+
+// ---- range-aware scoring (extension) ----
+//
+// A split is drawn between the minimum and maximum of the node's sample, so a tree cannot tell a
+// point just beyond its sample's range from one a thousand times further out: both end in the
+// boundary leaf (and when a feature is constant in the sample, it is never split at all). This is
+// why a constant series scores 0.5 for every value, a change from it included. Range-aware scoring
+// asks instead, at every node on the point's path, what the split would have done had the point
+// been part of the node's sample: a feature drawn among those the augmented sample does not hold
+// constant, and a split uniform over the augmented range, lands between the point and the sample
+// with probability excess / (span + excess), and then the point is isolated one level below the
+// node. The node's range is not stored; it lies within the tree's root box narrowed by the splits
+// above the node (a point that went right at "x_f > v" has the node's samples above v in f), so
+// that bound is used (it can only understate the isolation probability). With q_k the probability
+// at the k-th node of the path, the expected path length is
+//   h' = sum_k (prod_{j<k} (1 - q_j)) q_k (k + 1) + (prod_k (1 - q_k)) h,
+// h being the walk's own path length (leaf depth + c(leaf size)). A point inside a tree's box has
+// every q_k = 0 and scores exactly as with the paper's rule; a point far outside approaches h' = 1.
+
+/** Largest feature count range-aware scoring tracks per node (the bounds live on the stack). */
+export const RA_MAX_DIMS: i32 = 16;
+
+/** Recomputes the union of the trees' boxes. */
+function refreshIbox(m: Model): void {
+  for (let f = 0; f < m.dims; f++) {
+    let lo = Infinity, hi = -Infinity;
+    for (let t = 0; t < m.trees; t++) {
+      const box = m.boxes + ((<usize>t * <usize>m.dims + <usize>f) << 4);
+      const a = load<f64>(box), z = load<f64>(box, 8);
+      if (a < lo) lo = a;
+      if (z > hi) hi = z;
+    }
+    store<f64>(m.ibox + (<usize>f << 4), lo);
+    store<f64>(m.ibox + (<usize>f << 4), hi, 8);
+  }
+  m.iboxStale = 0;
+}
+
+/** Rows [b, e) that lie outside some tree's box get their summed path lengths recomputed. */
+function rangeAwareBlock(m: Model, rows: usize, b: i32, e: i32, out: usize): void {
+  if (m.iboxStale != 0) refreshIbox(m);
+  const dims = m.dims;
+  const rowBytes = <usize>dims << 3;
+  for (let r = b; r < e; r++) {
+    const row = rows + <usize>r * rowBytes;
+    let inside = true;
+    for (let f = 0; f < dims; f++) {
+      const x = load<f64>(row + (<usize>f << 3));
+      if (x < load<f64>(m.ibox + (<usize>f << 4)) || x > load<f64>(m.ibox + (<usize>f << 4), 8)) {
+        inside = false;
+        break;
+      }
+    }
+    if (!inside) store<f64>(out + (<usize>r << 3), rangeAwareSum(m, row));
+  }
+}
+
+/** Sum over trees of the range-aware normalised path length of one row. */
+function rangeAwareSum(m: Model, row: usize): f64 {
+  const dims = m.dims;
+  const treeBytes = <usize>m.stride * NODE_BYTES;
+  let sum: f64 = 0;
+  let tree = m.nodes;
+  let leaves = m.leaves;
+  for (let t = 0; t < m.trees; t++) {
+    const invC = load<f64>(m.invC + (<usize>t << 3));
+    const box = m.boxes + (<usize>t * <usize>dims << 4);
+    // the node's bounds: the root box, narrowed by each split taken
+    for (let f = 0; f < dims; f++) {
+      store<f64>(raLo + (<usize>f << 3), load<f64>(box + (<usize>f << 4)));
+      store<f64>(raHi + (<usize>f << 3), load<f64>(box + (<usize>f << 4), 8));
+    }
+    let survive: f64 = 1;
+    let isolated: f64 = 0; // sum of (k + 1) weighted by the probability of isolation at node k
+    let p: usize = 0;
+    let k: i32 = 0;
+    while (true) {
+      const node = tree + p;
+      const split = load<f64>(node);
+      if (split == Infinity) break; // a leaf
+      let q: f64 = 0;
+      let splittable: i32 = 0;
+      for (let f = 0; f < dims; f++) {
+        const x = load<f64>(row + (<usize>f << 3));
+        const lo = load<f64>(raLo + (<usize>f << 3)), hi = load<f64>(raHi + (<usize>f << 3));
+        const excess = x < lo ? lo - x : x > hi ? x - hi : 0.0;
+        const span = hi - lo;
+        if (span > 0 || excess > 0) {
+          splittable++;
+          if (excess > 0) q += excess / (span + excess);
+        }
+      }
+      if (q > 0) {
+        q /= <f64>splittable;
+        isolated += survive * q * <f64>(k + 1);
+        survive *= 1.0 - q;
+      }
+      const f = load<i32>(node, 8);
+      if (load<f64>(row + (<usize>f << 3)) > split) {
+        if (split > load<f64>(raLo + (<usize>f << 3))) store<f64>(raLo + (<usize>f << 3), split);
+        p = <usize>(load<i32>(node, 12) + 1) << 4;
+      } else {
+        if (split < load<f64>(raHi + (<usize>f << 3))) store<f64>(raHi + (<usize>f << 3), split);
+        p = <usize>load<i32>(node, 12) << 4;
+      }
+      k++;
+    }
+    const h = load<f64>(leaves + (p >> 1)); // (depth + c(size)) / c(psi_t), or 1 when c(psi_t) = 0
+    // a one-point tree (invC = 0) tells nothing about ranges: keep its value
+    sum += invC > 0 ? isolated * invC + survive * h : h;
+    tree += treeBytes;
+    leaves += <usize>m.stride << 3;
+  }
+  return sum;
+}
+
+// per-dimension node bounds of the walk in progress (scratch, RA_MAX_DIMS f64 each)
+let raLo: usize = 0;
+let raHi: usize = 0;
+
+/** Makes room for the node bounds of range-aware scoring; false when out of memory. */
+export function ensureRangeScratch(): bool {
+  if (raLo != 0) return true;
+  raLo = allocBytes(<u64>RA_MAX_DIMS << 3);
+  raHi = allocBytes(<u64>RA_MAX_DIMS << 3);
+  return raLo != 0 && raHi != 0;
 }

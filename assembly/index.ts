@@ -9,7 +9,7 @@ import {
 } from './errors';
 import { Model, NODE_BYTES, liveModels, lookup, register, unregister } from './model';
 import { rngSeed } from './rng';
-import { ensureSampleScratch, fitRows, rebuildFromWindow, scoreRows } from './forest';
+import { RA_MAX_DIMS, ensureRangeScratch, ensureSampleScratch, fitRows, rebuildFromWindow, scoreRows } from './forest';
 import { avgPathLength } from './pathlen';
 
 export {
@@ -49,7 +49,10 @@ export function forest_new(trees: i32, psi: i32, dims: i32, seed: u64): i32 {
   m.leaves = allocBytes(<u64>trees * <u64>stride << 3);
   m.depths = allocBytes(<u64>trees << 2);
   m.feat = allocBytes(<u64>dims << 2);
-  if (m.nodes == 0 || m.leaves == 0 || m.depths == 0 || m.feat == 0) {
+  m.boxes = allocBytes(<u64>trees * <u64>dims << 4);
+  m.invC = allocBytes(<u64>trees << 3);
+  m.ibox = allocBytes(<u64>dims << 4);
+  if (m.nodes == 0 || m.leaves == 0 || m.depths == 0 || m.feat == 0 || m.boxes == 0 || m.invC == 0 || m.ibox == 0) {
     releaseModel(m);
     return ERR_NOMEM;
   }
@@ -73,6 +76,9 @@ function releaseModel(m: Model): void {
   freeBytes(m.leaves);
   freeBytes(m.depths);
   freeBytes(m.feat);
+  freeBytes(m.boxes);
+  freeBytes(m.invC);
+  freeBytes(m.ibox);
   freeBytes(m.window);
   freeBytes(m.windowIdx);
   freeBytes(changetype<usize>(m));
@@ -224,6 +230,21 @@ export function forest_set_window(h: i32, w: i32): i32 {
   m.windowCount = keep;
   m.windowHead = keep % w;
   m.sinceRebuild = 0;
+  return 0;
+}
+
+/**
+ * Range-aware scoring on (1) or off (0, the paper's rule, the default): with it, a point outside a
+ * tree's sample range is isolated at the root with probability excess/(span + excess) per feature
+ * (forest.ts explains the rule), so a change from a constant and a value far beyond everything
+ * learnt score near 1 instead of as the boundary leaf. 0, ERR_HANDLE or ERR_PARAM.
+ */
+export function forest_set_range_aware(h: i32, on: i32): i32 {
+  const m = lookup(h);
+  if (m === null) return ERR_HANDLE;
+  if (on != 0 && on != 1 || on == 1 && m.dims > RA_MAX_DIMS) return ERR_PARAM;
+  if (on == 1 && !ensureRangeScratch()) return ERR_NOMEM;
+  m.rangeAware = on;
   return 0;
 }
 

@@ -32,6 +32,13 @@ export class Model {
   nextTree: i32; // oldest tree, rebuilt next
   window: usize; // f64[windowCap * dims]
   windowIdx: usize; // u32[windowCap]: sampling scratch
+  // range-aware scoring (extension, forest_set_range_aware): the bounding box of each tree's
+  // sub-sample, and their intersection (a row inside it is inside every tree's box)
+  boxes: usize; // f64[trees * dims * 2]: [min, max] per dim per tree
+  invC: usize; // f64[trees]: 1 / c(psi_t) of each tree (0 for a one-point tree)
+  ibox: usize; // f64[dims * 2]: intersection of the built trees' boxes
+  iboxStale: i32; // 1 when a tree was rebuilt since ibox was computed
+  rangeAware: i32; // 1: score with the range-aware path length (forest.ts)
 }
 
 const SLOT_BITS: i32 = 20;
