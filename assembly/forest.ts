@@ -367,8 +367,8 @@ function rangeAwareSum(m: Model, row: usize): f64 {
     let k: i32 = 0;
     while (true) {
       const node = tree + p;
-      const split = load<f64>(node);
-      if (split == Infinity) break; // a leaf
+      // the chance that a split at this node, had the point been in its sample, isolates it; a
+      // leaf counts too (a leaf of several points holds identical ones, which the point would split)
       let q: f64 = 0;
       let splittable: i32 = 0;
       for (let f = 0; f < dims; f++) {
@@ -386,6 +386,8 @@ function rangeAwareSum(m: Model, row: usize): f64 {
         isolated += survive * q * <f64>(k + 1);
         survive *= 1.0 - q;
       }
+      const split = load<f64>(node);
+      if (split == Infinity) break; // a leaf
       const f = load<i32>(node, 8);
       if (load<f64>(row + (<usize>f << 3)) > split) {
         if (split > load<f64>(raLo + (<usize>f << 3))) store<f64>(raLo + (<usize>f << 3), split);
