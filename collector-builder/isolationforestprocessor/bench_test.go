@@ -30,7 +30,7 @@ import (
 // bench/results/processor.{json,md}. BENCH_SERIES=1000,100000 limits the series counts;
 // BENCH_ROUNDS (default 3) alternates that many pass-through and processor runs per series count
 // (the ratio is taken per round, so a burst of load from other work on the shared machine spoils
-// one round, not the figure); BENCH_TREES and BENCH_SCORE_CACHE override those options.
+// one round, not the figure); BENCH_TREES and BENCH_OUTPUT_MODE override those options.
 func BenchmarkPipeline(b *testing.B) {
 	var err error
 	counts := []int{1000, 100000, 1000000}
@@ -54,10 +54,8 @@ func BenchmarkPipeline(b *testing.B) {
 		reqs := encodedRequests(series)
 		cfg := createDefaultConfig()
 		cfg.MaxSeries = series
-		if v := os.Getenv("BENCH_SCORE_CACHE"); v != "" { // explore the grid resolution
-			if cfg.ScoreCache, err = strconv.ParseFloat(v, 64); err != nil {
-				b.Fatalf("BENCH_SCORE_CACHE: %v", err)
-			}
+		if v := os.Getenv("BENCH_OUTPUT_MODE"); v != "" { // the cost of each output mode
+			cfg.OutputMode = v
 		}
 		if t := os.Getenv("BENCH_TREES"); t != "" { // explore the cost of the forest size
 			if cfg.Trees, err = strconv.Atoi(t); err != nil {

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/kernel"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
 )
 
@@ -37,16 +38,21 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: component.NewID(metadata.Type), want: createDefaultConfig()},
 		{id: component.NewIDWithName(metadata.Type, "custom"), want: &Config{
-			Trees: 50, SampleSize: 128, WindowSize: 1024, WarmupPoints: 5, Threshold: 0.7,
-			ModelGroup: ModelGroupSeries, MaxSeries: 1000, OutputMode: OutputModeMetrics,
-			ScorePrecision: 3, Instances: 2, KernelPath: "/opt/kernels/isolation_forest.wasm", Seed: 42,
-			RefreshInterval: 30 * time.Second, RefreshPoints: 128, ScoreCache: 0,
+			Threshold: 0.7, ResolveThreshold: 0.4, ResolvePoints: 20, MinDeviation: 0.5, MinRelativeDeviation: 0.01,
+			RangeHorizon: 2000, Seasonality: false, WarmupPoints: 5,
+			Trees: 50, SampleSize: 128, WindowSize: 1024, ModelGroup: ModelGroupSeries,
+			RefreshInterval: 30 * time.Second, RefreshPoints: 128, MaxForests: 10, Seed: 42,
+			MaxSeries: 1000, SeriesTTL: 2 * time.Hour,
+			OutputMode: OutputModeAttributes, ScorePrecision: 3, Instances: 2, KernelPath: "/opt/kernels/isolation_forest.wasm",
 		}},
-		{id: component.NewIDWithName(metadata.Type, "bad_cache"), wantErr: "score_cache: must be 0 (exact scores) or between 0.001 and 1, got -0.5"},
-		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "threshold: must be in (0, 1], got 1.5"},
-		{id: component.NewIDWithName(metadata.Type, "bad_mode"), wantErr: `output_mode: must be "attributes" or "metrics", got "labels"`},
+		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "threshold: must be in (0, 1), got 1.5"},
+		{id: component.NewIDWithName(metadata.Type, "bad_resolve"), wantErr: "resolve_threshold: must be in (0, threshold (0.5)], got 0.6"},
+		{id: component.NewIDWithName(metadata.Type, "bad_mode"), wantErr: `output_mode: must be "metrics" or "attributes", got "labels"`},
 		{id: component.NewIDWithName(metadata.Type, "bad_group"), wantErr: `model_group: must be "metric" or "series", got "service"`},
 		{id: component.NewIDWithName(metadata.Type, "bad_window"), wantErr: "window_size: must be between sample_size (256) and 1048576, got 100"},
+		// a combination of valid values whose forest would not fit a kernel instance fails at start-up
+		{id: component.NewIDWithName(metadata.Type, "bad_forest_size"), wantErr: "trees: with sample_size 65536 and window_size 65536 one forest needs"},
+		{id: component.NewIDWithName(metadata.Type, "bad_ttl"), wantErr: "series_ttl: must be at least 1m, got 10s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -66,19 +72,25 @@ func TestLoadConfig(t *testing.T) {
 
 func TestValidateNamesEveryKey(t *testing.T) {
 	cases := map[string]func(*Config){
-		"trees":            func(c *Config) { c.Trees = 0 },
-		"sample_size":      func(c *Config) { c.SampleSize = 1 },
-		"window_size":      func(c *Config) { c.WindowSize = 10 },
-		"warmup_points":    func(c *Config) { c.WarmupPoints = 1 },
-		"threshold":        func(c *Config) { c.Threshold = 0 },
-		"model_group":      func(c *Config) { c.ModelGroup = "" },
-		"max_series":       func(c *Config) { c.MaxSeries = 0 },
-		"output_mode":      func(c *Config) { c.OutputMode = "both" },
-		"score_precision":  func(c *Config) { c.ScorePrecision = -1 },
-		"instances":        func(c *Config) { c.Instances = -1 },
-		"refresh_interval": func(c *Config) { c.RefreshInterval = -time.Second },
-		"refresh_points":   func(c *Config) { c.RefreshPoints = 0 },
-		"score_cache":      func(c *Config) { c.ScoreCache = math.NaN() },
+		"threshold":              func(c *Config) { c.Threshold = 1 },
+		"resolve_threshold":      func(c *Config) { c.ResolveThreshold = 0 },
+		"resolve_points":         func(c *Config) { c.ResolvePoints = 0 },
+		"min_deviation":          func(c *Config) { c.MinDeviation = math.NaN() },
+		"min_relative_deviation": func(c *Config) { c.MinRelativeDeviation = 2 },
+		"range_horizon":          func(c *Config) { c.RangeHorizon = 1 },
+		"warmup_points":          func(c *Config) { c.WarmupPoints = 1 },
+		"trees":                  func(c *Config) { c.Trees = 0 },
+		"sample_size":            func(c *Config) { c.SampleSize = 1 },
+		"window_size":            func(c *Config) { c.WindowSize = 10 },
+		"model_group":            func(c *Config) { c.ModelGroup = "" },
+		"refresh_interval":       func(c *Config) { c.RefreshInterval = -time.Second },
+		"refresh_points":         func(c *Config) { c.RefreshPoints = 0 },
+		"max_forests":            func(c *Config) { c.MaxForests = 0 },
+		"max_series":             func(c *Config) { c.MaxSeries = 0 },
+		"series_ttl":             func(c *Config) { c.SeriesTTL = 0 },
+		"output_mode":            func(c *Config) { c.OutputMode = "both" },
+		"score_precision":        func(c *Config) { c.ScorePrecision = -1 },
+		"instances":              func(c *Config) { c.Instances = -1 },
 	}
 	for key, breakIt := range cases {
 		cfg := createDefaultConfig()
@@ -132,3 +144,16 @@ func TestReadmeOptionTable(t *testing.T) {
 }
 
 func formatDefault(v reflect.Value) string { return fmt.Sprint(v.Interface()) }
+
+// Every combined limit holds at the ranges' edges: the largest forest Validate accepts fits a
+// kernel instance several times over.
+func TestForestSizeLimit(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Trees, cfg.SampleSize, cfg.WindowSize = 10000, 4096, 4096
+	err := cfg.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "trees: with sample_size 4096 and window_size 4096 one forest needs")
+	cfg.Trees = 1000
+	require.NoError(t, cfg.Validate())
+	assert.LessOrEqual(t, cfg.forestBytes(), int64(kernel.MemoryLimit/maxForestShare))
+}

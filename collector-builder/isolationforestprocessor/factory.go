@@ -1,5 +1,3 @@
-// Package isolationforestprocessor scores every metric data point with an isolation forest that
-// runs as a WebAssembly kernel (ABI v1) inside the collector through wazero.
 package isolationforestprocessor
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
@@ -23,6 +25,18 @@ import (
 func startTestProcessor(t testing.TB, cfg *Config) (processor.Metrics, *consumertest.MetricsSink) {
 	t.Helper()
 	p, sink, _ := startWithTelemetry(t, cfg)
+	return p, sink
+}
+
+// startTestProcessorAfter is startTestProcessor with before run between creation and start.
+func startTestProcessorAfter(t testing.TB, cfg *Config, before func()) (processor.Metrics, *consumertest.MetricsSink) {
+	t.Helper()
+	sink := new(consumertest.MetricsSink)
+	p, err := NewFactory().CreateMetrics(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	before()
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
 	return p, sink
 }
 
@@ -41,8 +55,9 @@ func startWithTelemetry(t testing.TB, cfg *Config) (processor.Metrics, *consumer
 	return p, sink, tel
 }
 
-// counterValue reads an int64 sum instrument of the processor's telemetry (0 if never recorded).
-func counterValue(t testing.TB, tel *componenttest.Telemetry, name string) int64 {
+// counterValue reads an int64 sum instrument of the processor's telemetry (0 if never recorded),
+// summed over the data points whose attributes include the given key/value pairs.
+func counterValue(t testing.TB, tel *componenttest.Telemetry, name string, attrs ...string) int64 {
 	t.Helper()
 	m, err := tel.GetMetric(name)
 	if err != nil {
@@ -50,7 +65,15 @@ func counterValue(t testing.TB, tel *componenttest.Telemetry, name string) int64
 	}
 	var total int64
 	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		total += dp.Value
+		match := true
+		for i := 0; i+1 < len(attrs); i += 2 {
+			if v, ok := dp.Attributes.Value(attribute.Key(attrs[i])); !ok || v.AsString() != attrs[i+1] {
+				match = false
+			}
+		}
+		if match {
+			total += dp.Value
+		}
 	}
 	return total
 }
@@ -119,4 +142,57 @@ func eachPoint(md pmetric.Metrics, f func(m pmetric.Metric, attrs pcommon.Map)) 
 			}
 		}
 	}
+}
+
+// scored is one anomaly score the processor wrote: on a companion point (metrics mode) or as
+// attributes of the data point (attributes mode).
+type scored struct {
+	metric    string         // the scored metric's name
+	attrs     map[string]any // the scored point's own attributes (without the output ones)
+	score     float64
+	anomalous bool
+}
+
+// scoresOf lists every score in md, in order.
+func scoresOf(t testing.TB, md pmetric.Metrics) []scored {
+	var out []scored
+	clean := func(m pcommon.Map) map[string]any {
+		a := m.AsRaw()
+		delete(a, "anomaly_score")
+		delete(a, "is_anomaly")
+		return a
+	}
+	eachPoint(md, func(m pmetric.Metric, attrs pcommon.Map) {
+		flag, ok := attrs.Get("is_anomaly")
+		if !ok {
+			return
+		}
+		s := scored{metric: m.Name(), attrs: clean(attrs), anomalous: flag.Str() == "true"}
+		if strings.HasSuffix(m.Name(), "_anomaly_score") && m.Type() == pmetric.MetricTypeGauge {
+			s.metric = strings.TrimSuffix(m.Name(), "_anomaly_score")
+			for i := 0; i < m.Gauge().DataPoints().Len(); i++ {
+				if dp := m.Gauge().DataPoints().At(i); dp.Attributes().Equal(attrs) {
+					s.score = dp.DoubleValue()
+				}
+			}
+		} else {
+			v, _ := attrs.Get("anomaly_score")
+			f, err := strconv.ParseFloat(v.Str(), 64)
+			require.NoError(t, err)
+			s.score = f
+		}
+		out = append(out, s)
+	})
+	return out
+}
+
+// flagsOf counts the scores and the alarm onsets in md.
+func flagsOf(t testing.TB, md pmetric.Metrics) (scores, onsets int) {
+	for _, s := range scoresOf(t, md) {
+		scores++
+		if s.anomalous {
+			onsets++
+		}
+	}
+	return scores, onsets
 }

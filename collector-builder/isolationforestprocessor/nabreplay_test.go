@@ -15,6 +15,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,22 +27,29 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/datamodel"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
 var (
-	nabDir       = flag.String("nab", "", "NAB data directory (holding data/)")
-	nabOut       = flag.String("out", "", "output JSON")
-	nabConfig    = flag.String("config", "{}", "processor config overrides (JSON)")
-	nabOnly      = flag.String("only", "", "regexp of files to replay")
+	nabDir    = flag.String("nab", "", "NAB data directory (holding data/)")
+	nabOut    = flag.String("out", "", "output JSON")
+	nabConfig = flag.String("config", "{}", "processor config overrides (JSON)")
+	nabOnly   = flag.String("only", "", "regexp of files to replay")
 )
 
 type replayFile struct {
-	Scores []*float64 `json:"scores"`
-	Flags  []bool     `json:"flags"`
+	Scores []*float64  `json:"scores"`
+	Flags  []bool      `json:"flags"`
+	Raw    []float64   `json:"raw,omitempty"`
+	Debug  [][]float64 `json:"debug,omitempty"`
 }
+
+var debugMu sync.Mutex
+var debugRows = map[string][][]float64{}
 
 func TestNABReplay(t *testing.T) {
 	require.NotEmpty(t, *nabDir, "-nab DIR")
@@ -49,6 +57,14 @@ func TestNABReplay(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(*nabDir, "data", "*", "*.csv"))
 	require.NoError(t, err)
 	only := regexp.MustCompile(*nabOnly)
+
+	judged = func(o *observation, st *seriesState) {
+		raw := -1.0
+		row := []float64{float64(o.Time), raw, o.score, o.strength.Range, o.strength.Shift, o.strength.Season}
+		debugMu.Lock()
+		debugRows[fmt.Sprint(o.Group)] = append(debugRows[fmt.Sprint(o.Group)], row)
+		debugMu.Unlock()
+	}
 	var overrides map[string]any
 	require.NoError(t, json.Unmarshal([]byte(*nabConfig), &overrides))
 
@@ -122,13 +138,13 @@ func replayOne(t *testing.T, path, rel string, overrides map[string]any) *replay
 		ms := got.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
 		for k := 0; k < ms.Len(); k++ {
 			c := ms.At(k)
-			if c.Name() != name+companionSuffix {
+			if c.Name() != name+datamodel.CompanionSuffix {
 				continue
 			}
 			cdp := c.Gauge().DataPoints().At(0)
 			s := cdp.DoubleValue()
 			res.Scores[i] = &s
-			if f, ok := cdp.Attributes().Get(attrIsAnomaly); ok {
+			if f, ok := cdp.Attributes().Get(datamodel.AttrIsAnomaly); ok {
 				res.Flags[i] = f.Str() == "true"
 			} else {
 				res.Flags[i] = s >= cfg.Threshold
@@ -136,5 +152,8 @@ func replayOne(t *testing.T, path, rel string, overrides map[string]any) *replay
 		}
 		sink.Reset()
 	}
+	debugMu.Lock()
+	res.Debug = debugRows[fmt.Sprint(datamodel.HashString(name))]
+	debugMu.Unlock()
 	return res
 }

@@ -2,314 +2,489 @@ package isolationforestprocessor
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/detect"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/series"
 )
 
-// typedBatch is one time step of one series of every metric type; spike multiplies the signal.
-func typedBatch(step int, r *rand.Rand, spike bool) pmetric.Metrics {
-	md := pmetric.NewMetrics()
-	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
-	ts := pcommon.NewTimestampFromTime(testEpoch.Add(time.Duration(step) * time.Second))
-	start := pcommon.NewTimestampFromTime(testEpoch)
-	k := 1.0
-	if spike {
-		k = 30
+// newInternal creates and starts a processor and returns it without the processorhelper wrapper,
+// so tests can drive its clock and look at its tables.
+func newInternal(t testing.TB, cfg *Config) *isolationForestProcessor {
+	t.Helper()
+	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, p.start(context.Background(), nil))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+	return p
+}
+
+func (p *isolationForestProcessor) seriesHeld() int {
+	n := 0
+	for _, s := range p.shards {
+		s.mu.Lock()
+		n += s.series.Len()
+		s.mu.Unlock()
 	}
-	noise := func() float64 { return 1 + 0.05*r.NormFloat64() }
-	cum := float64(step)*100 + 20*r.Float64() // cumulative totals grow by ~100/s
+	return n
+}
 
-	g := sm.Metrics().AppendEmpty()
-	g.SetName("gauge")
-	dp := g.SetEmptyGauge().DataPoints().AppendEmpty()
-	dp.SetTimestamp(ts)
-	dp.SetDoubleValue(50 * noise() * k)
+func (p *isolationForestProcessor) groupsHeld() (groups, forests int) {
+	for _, pl := range p.pools {
+		g, f := pl.Groups()
+		groups += g
+		forests += f
+	}
+	return groups, forests
+}
 
-	s := sm.Metrics().AppendEmpty()
-	s.SetName("cumulative_sum")
-	sum := s.SetEmptySum()
+// counterBatch is one step of a cumulative monotonic counter per series: value(s), started at start.
+func counterBatch(name string, step, series int, start time.Time, value func(s int) float64) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "checkout")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName(name)
+	sum := m.SetEmptySum()
 	sum.SetIsMonotonic(true)
 	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	sdp := sum.DataPoints().AppendEmpty()
-	sdp.SetStartTimestamp(start)
-	sdp.SetTimestamp(ts)
-	if spike {
-		cum += 3000
+	ts := pcommon.NewTimestampFromTime(testEpoch.Add(time.Duration(step) * 10 * time.Second))
+	for s := 0; s < series; s++ {
+		dp := sum.DataPoints().AppendEmpty()
+		dp.Attributes().PutStr("instance", strconv.Itoa(s))
+		dp.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
+		dp.SetTimestamp(ts)
+		dp.SetDoubleValue(value(s))
 	}
-	sdp.SetIntValue(int64(cum))
-
-	d := sm.Metrics().AppendEmpty()
-	d.SetName("delta_sum")
-	dsum := d.SetEmptySum()
-	dsum.SetIsMonotonic(true)
-	dsum.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-	ddp := dsum.DataPoints().AppendEmpty()
-	ddp.SetTimestamp(ts)
-	ddp.SetDoubleValue(100 * noise() * k)
-
-	h := sm.Metrics().AppendEmpty()
-	h.SetName("histogram")
-	hist := h.SetEmptyHistogram()
-	hist.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-	hdp := hist.DataPoints().AppendEmpty()
-	hdp.SetTimestamp(ts)
-	hdp.SetCount(100)
-	hdp.SetSum(100 * 0.2 * noise() * k)
-	hdp.ExplicitBounds().FromRaw([]float64{0.1, 1})
-	hdp.BucketCounts().FromRaw([]uint64{10, 80, 10})
-
-	e := sm.Metrics().AppendEmpty()
-	e.SetName("exp_histogram")
-	eh := e.SetEmptyExponentialHistogram()
-	eh.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	edp := eh.DataPoints().AppendEmpty()
-	edp.SetStartTimestamp(start)
-	edp.SetTimestamp(ts)
-	edp.SetCount(uint64(step) * 100)
-	edp.SetSum(float64(step) * 100 * 0.2 * noise() * k)
-
-	q := sm.Metrics().AppendEmpty()
-	q.SetName("summary")
-	qdp := q.SetEmptySummary().DataPoints().AppendEmpty()
-	qdp.SetStartTimestamp(start)
-	qdp.SetTimestamp(ts)
-	qdp.SetCount(uint64(step) * 100)
-	qdp.SetSum(float64(step) * 100 * 0.2)
-	qv := qdp.QuantileValues().AppendEmpty()
-	qv.SetQuantile(0.99)
-	qv.SetValue(0.5 * noise() * k)
 	return md
 }
 
-// Every metric type is scored, and a spike in each is flagged.
+// The default output leaves every input series exactly as it came; the score is a companion gauge
+// <name>_anomaly_score with the original labels plus is_anomaly.
+func TestDefaultOutputLeavesInputUntouched(t *testing.T) {
+	p, sink := startTestProcessor(t, createDefaultConfig())
+	value := noisy(3)
+	for step := 0; step < 60; step++ {
+		md := gaugeBatch("queue_depth", step, 3, func(s int) float64 { return value(step, s) })
+		want := pmetric.NewMetrics()
+		md.CopyTo(want)
+		require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+		got := sink.AllMetrics()[step]
+		ms := got.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+		orig := ms.At(0)
+		wantM := want.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+		require.Equal(t, wantM, orig, "step %d: the input metric is untouched", step)
+		if step < createDefaultConfig().WarmupPoints {
+			assert.Equal(t, 1, ms.Len(), "no score during warm-up")
+			continue
+		}
+		require.Equal(t, 2, ms.Len())
+		comp := ms.At(1)
+		assert.Equal(t, "queue_depth_anomaly_score", comp.Name())
+		assert.Equal(t, "1", comp.Unit())
+		require.Equal(t, 3, comp.Gauge().DataPoints().Len())
+		for i := 0; i < 3; i++ {
+			dp := comp.Gauge().DataPoints().At(i)
+			od := orig.Gauge().DataPoints().At(i)
+			assert.Equal(t, od.Timestamp(), dp.Timestamp())
+			inst, _ := dp.Attributes().Get("instance")
+			oinst, _ := od.Attributes().Get("instance")
+			assert.Equal(t, oinst.Str(), inst.Str(), "the original labels")
+			flag, ok := dp.Attributes().Get("is_anomaly")
+			require.True(t, ok)
+			assert.Contains(t, []string{"true", "false"}, flag.Str())
+			assert.Equal(t, 2, dp.Attributes().Len(), "original labels plus is_anomaly, nothing else")
+			assert.True(t, dp.DoubleValue() >= 0 && dp.DoubleValue() < 1)
+		}
+	}
+}
+
+// attributes mode: the two attributes on every scored point, is_anomaly "true" at an onset only.
+func TestAttributesOutputMode(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.OutputMode = OutputModeAttributes
+	p, sink := startTestProcessor(t, cfg)
+	for step := 0; step < 40; step++ {
+		v := 10.0
+		if step == 30 {
+			v = 500
+		}
+		require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("pool_size", step, 1, func(int) float64 { return v })))
+	}
+	var onsets []int
+	for step, md := range sink.AllMetrics() {
+		require.Equal(t, 1, md.MetricCount(), "no companion in attributes mode")
+		for _, s := range scoresOf(t, md) {
+			if s.anomalous {
+				onsets = append(onsets, step)
+			}
+		}
+	}
+	assert.Equal(t, []int{30}, onsets, "one alarm: the change from the constant")
+}
+
+// Fault 1: one series budget for all shards. With 2 instances and max_series 100, metric A (100
+// series) sends 3 batches and stops; metric B (10 series) then sends 57 batches: B's series take
+// the places of A's idle ones and are scored.
+func TestMaxSeriesIsOneBudgetForAllShards(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Instances, cfg.MaxSeries = 2, 100
+	p, sink, tel := startWithTelemetry(t, cfg)
+	for step := 0; step < 3; step++ {
+		require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("a", step, 100, func(s int) float64 { return float64(s) })))
+	}
+	sink.Reset()
+	evictedByA := counterValue(t, tel, "otelcol_processor_isolationforest_evictions")
+	value := noisy(5)
+	for step := 3; step < 60; step++ {
+		require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("b", step, 10, func(s int) float64 { return value(step, s) })))
+	}
+	scoredB := 0
+	for _, md := range sink.AllMetrics() {
+		n, _ := flagsOf(t, md)
+		scoredB += n
+	}
+	// each of B's series is scored once warm (warmup_points 10): 57-10 = 47 batches of 10 points.
+	// A's series were seen last, so CLOCK may give them a second chance over B's new series for a
+	// batch or two: a few of B's points start their warm-up again.
+	assert.GreaterOrEqual(t, scoredB, 460, "B's warm points are scored (there are 470)")
+	assert.LessOrEqual(t, counterValue(t, tel, "otelcol_processor_isolationforest_evictions")-evictedByA, int64(20),
+		"B's series take the places of A's idle ones and keep them")
+}
+
+// Series idle longer than series_ttl are forgotten; model groups idle for 30 minutes are released
+// (their forests and entries), so metric-name churn does not hold memory forever.
+func TestIdleSeriesAndGroupsAreReleased(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Instances, cfg.MaxSeries = 2, 10
+	p := newInternal(t, cfg)
+	clock := time.Unix(1_800_000_000, 0)
+	p.now = func() time.Time { return clock }
+	for name := 0; name < 400; name++ {
+		for step := 0; step < 15; step++ { // warm: the point reaches its group's forest
+			md := gaugeBatch("churn_"+strconv.Itoa(name), step, 1, func(int) float64 { return float64(step) })
+			_, err := p.processMetrics(context.Background(), md)
+			require.NoError(t, err)
+		}
+	}
+	groups, _ := p.groupsHeld()
+	assert.Equal(t, 400, groups, "a model entry per metric name while they are active")
+	assert.Equal(t, 10, p.seriesHeld(), "max_series holds")
+	clock = clock.Add(2 * time.Hour) // idle beyond series_ttl (1h) and the group idle timeout (30m)
+	_, err := p.processMetrics(context.Background(), gaugeBatch("other", 0, 1, func(int) float64 { return 1 }))
+	require.NoError(t, err)
+	groups, forests := p.groupsHeld()
+	assert.Zero(t, groups, "no model entry is left (the metric that just arrived is still warming up)")
+	assert.Zero(t, forests)
+	assert.Equal(t, 1, p.seriesHeld(), "idle series expired")
+}
+
+// Fault 2: a metric scored twice (two processors in a row) stays the same series for the second
+// one: its own output attributes never join the identity, companion gauges are not scored.
+func TestScoredTwiceStaysOneSeries(t *testing.T) {
+	for _, mode := range []string{OutputModeAttributes, OutputModeMetrics} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := createDefaultConfig()
+			cfg.OutputMode = mode
+			first, second := newInternal(t, cfg), newInternal(t, cfg)
+			value := noisy(9)
+			for step := 0; step < 100; step++ {
+				md := gaugeBatch("latency", step, 5, func(s int) float64 { return value(step, s) })
+				md, err := first.processMetrics(context.Background(), md)
+				require.NoError(t, err)
+				_, err = second.processMetrics(context.Background(), md)
+				require.NoError(t, err)
+			}
+			assert.Equal(t, 5, first.seriesHeld())
+			assert.Equal(t, 5, second.seriesHeld(), "5 real series, however they were scored upstream")
+		})
+	}
+}
+
+// Fault 8: attribute values hash with their type: {ok: 2} and {ok: true} are two series, as are
+// {ok: 5} and {ok: false}.
+func TestTypedAttributeIdentity(t *testing.T) {
+	p := newInternal(t, createDefaultConfig())
+	md := pmetric.NewMetrics()
+	dps := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	dps.SetName("flags")
+	g := dps.SetEmptyGauge().DataPoints()
+	g.AppendEmpty().Attributes().PutInt("ok", 2)
+	g.AppendEmpty().Attributes().PutBool("ok", true)
+	g.AppendEmpty().Attributes().PutInt("ok", 5)
+	g.AppendEmpty().Attributes().PutBool("ok", false)
+	for i := 0; i < g.Len(); i++ {
+		g.At(i).SetTimestamp(pcommon.NewTimestampFromTime(testEpoch))
+	}
+	_, err := p.processMetrics(context.Background(), md)
+	require.NoError(t, err)
+	assert.Equal(t, 4, p.seriesHeld())
+}
+
+// Fault 7: instances 0 resolves GOMAXPROCS once, when the processor is created; raising
+// GOMAXPROCS before start (Go follows cgroup limits) changes nothing.
+func TestInstancesFixedAtCreation(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(before)
+	cfg := createDefaultConfig()
+	cfg.Instances = 0
+	runtime.GOMAXPROCS(1)
+	p, sink := startTestProcessorAfter(t, cfg, func() { runtime.GOMAXPROCS(before + 3) })
+	for step := 0; step < 20; step++ {
+		require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("cpu", step, 50, func(s int) float64 { return float64(s) })))
+	}
+	assert.Equal(t, 1000, sink.DataPointCount()-countCompanionPoints(sink.AllMetrics()))
+}
+
+// Fault 4: a counter whose process restarts (new start time, next value just above the old one)
+// starts a new baseline: no rate is computed across the restart and nothing is flagged.
+func TestCounterRestartByStartTime(t *testing.T) {
+	cfg := createDefaultConfig()
+	p, sink, tel := startWithTelemetry(t, cfg)
+	start := testEpoch.Add(-time.Hour)
+	total := 1000.0
+	for step := 0; step < 200; step++ {
+		if step == 150 { // the process restarts: a new start time, and its counter starts near where it was
+			start = testEpoch.Add(time.Duration(step)*10*time.Second - time.Second)
+			total += 1
+		} else {
+			total += 50 + float64(step%5)
+		}
+		v := total
+		require.NoError(t, p.ConsumeMetrics(context.Background(), counterBatch("requests_total", step, 1, start, func(int) float64 { return v })))
+	}
+	for step, md := range sink.AllMetrics() {
+		_, onsets := flagsOf(t, md)
+		assert.Zero(t, onsets, "step %d: a restart is not an anomaly", step)
+	}
+	assert.Equal(t, int64(2), counterValue(t, tel, "otelcol_processor_isolationforest_points_unscored", "reason", "baseline"),
+		"the first point and the first point after the restart are baselines")
+}
+
+// Fault 5: a batch delivered twice and a point older than the last are neither scored nor learnt:
+// they pass through unscored, and the series goes on exactly as without them.
+func TestDuplicatesAndOutOfOrderAreNotScored(t *testing.T) {
+	run := func(replay bool) ([]float64, *isolationForestProcessor) {
+		value := noisy(11)
+		p := newInternal(t, createDefaultConfig())
+		var scores []float64
+		for step := 0; step < 120; step++ {
+			md := gaugeBatch("temp", step, 1, func(s int) float64 { return value(step, s) })
+			var dup, old pmetric.Metrics
+			if replay {
+				dup, old = pmetric.NewMetrics(), gaugeBatch("temp", step-34, 1, func(int) float64 { return 1e6 })
+				md.CopyTo(dup)
+			}
+			out, err := p.processMetrics(context.Background(), md)
+			require.NoError(t, err)
+			for _, s := range scoresOf(t, out) {
+				scores = append(scores, s.score)
+			}
+			if replay && step >= 40 && step%10 == 0 {
+				for _, extra := range []pmetric.Metrics{dup, old} {
+					out, err := p.processMetrics(context.Background(), extra)
+					require.NoError(t, err)
+					assert.Empty(t, scoresOf(t, out), "step %d: a duplicate or out-of-order point gets no score", step)
+					assert.Equal(t, 1, out.DataPointCount(), "and passes through")
+				}
+			}
+		}
+		return scores, p
+	}
+	clean, _ := run(false)
+	replayed, _ := run(true)
+	assert.Equal(t, clean, replayed, "duplicates and late points change nothing")
+}
+
+// Fault 10: a summary's tail is its highest quantile by value of q, not its last entry.
+func TestSummaryUsesHighestQuantile(t *testing.T) {
+	cfg := createDefaultConfig()
+	p := newInternal(t, cfg)
+	var seen []float64
+	judged = func(o *observation, _ *seriesState) { seen = append(seen, o.Q) }
+	defer func() { judged = nil }()
+	for step := 0; step < 20; step++ {
+		md := pmetric.NewMetrics()
+		m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("rpc_duration")
+		dp := m.SetEmptySummary().DataPoints().AppendEmpty()
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(testEpoch.Add(time.Duration(step) * time.Second)))
+		dp.SetCount(uint64(100 * (step + 1)))
+		dp.SetSum(float64(10 * (step + 1)))
+		for _, q := range [][2]float64{{0.99, 0.9}, {0.5, 0.1}, {0.9, 0.5}} { // not in order
+			v := dp.QuantileValues().AppendEmpty()
+			v.SetQuantile(q[0])
+			v.SetValue(q[1])
+		}
+		_, err := p.processMetrics(context.Background(), md)
+		require.NoError(t, err)
+	}
+	require.NotEmpty(t, seen)
+	for _, q := range seen {
+		assert.Equal(t, 0.9, q, "the p99 value")
+	}
+}
+
+// Every metric type is scored, nothing is lost, and the output attributes appear.
 func TestEveryMetricType(t *testing.T) {
 	cfg := createDefaultConfig()
-	cfg.Instances = 1
+	cfg.OutputMode = OutputModeAttributes
 	p, sink := startTestProcessor(t, cfg)
-	r := rand.New(rand.NewPCG(3, 4))
-	const steps, spikeAt = 400, 350 // one series per metric: its forest needs sample_size (256) warm points
-	for step := 1; step <= steps; step++ {
-		require.NoError(t, p.ConsumeMetrics(context.Background(), typedBatch(step, r, step == spikeAt)))
+	for step := 0; step < 30; step++ {
+		require.NoError(t, p.ConsumeMetrics(context.Background(), allTypes(step)))
 	}
-	scored := map[string]int{}
-	flaggedAtSpike := map[string]bool{}
-	for i, md := range sink.AllMetrics() {
-		step := i + 1
-		eachPoint(md, func(m pmetric.Metric, attrs pcommon.Map) {
-			score, ok := attrs.Get(attrScore)
-			if !ok {
-				return
-			}
-			v, err := strconv.ParseFloat(score.Str(), 64)
-			require.NoError(t, err)
-			require.True(t, v > 0 && v <= 1, "score %v", v)
-			assert.Len(t, score.Str(), 4, "two decimals")
-			scored[m.Name()]++
-			if step == spikeAt {
-				is, _ := attrs.Get(attrIsAnomaly)
-				flaggedAtSpike[m.Name()] = is.Str() == "true"
-				t.Logf("%s at spike: %s", m.Name(), score.Str())
-			}
-		})
-	}
-	for _, name := range []string{"gauge", "cumulative_sum", "delta_sum", "histogram", "exp_histogram", "summary"} {
-		assert.Greater(t, scored[name], 100, "%s scored", name)
-		assert.True(t, flaggedAtSpike[name], "%s spike flagged", name)
-	}
-}
-
-// metrics mode leaves the original points alone and adds one companion gauge per metric.
-func TestMetricsOutputMode(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.OutputMode = OutputModeMetrics
-	cfg.Instances = 2
-	p, sink, tel := startWithTelemetry(t, cfg)
-	value := noisy(5)
-	const series, steps = 10, 80
-	for step := 0; step < steps; step++ {
-		require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("queue_depth", step, series, func(s int) float64 { return value(step, s) })))
-	}
-	companions := 0
+	types := map[string]bool{}
 	for _, md := range sink.AllMetrics() {
-		eachPoint(md, func(m pmetric.Metric, attrs pcommon.Map) {
-			_, hasScore := attrs.Get(attrScore)
-			assert.False(t, hasScore, "metrics mode must not add attributes")
-			if m.Name() == "queue_depth"+companionSuffix {
-				companions++
-				_, ok := attrs.Get("instance")
-				assert.True(t, ok, "companion keeps the series' attributes")
-			}
-		})
-	}
-	last := sink.AllMetrics()[steps-1]
-	ms := last.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
-	require.Equal(t, 2, ms.Len())
-	comp := ms.At(1)
-	require.Equal(t, "queue_depth_anomaly_score", comp.Name())
-	require.Equal(t, series, comp.Gauge().DataPoints().Len())
-	v := comp.Gauge().DataPoints().At(0).DoubleValue()
-	assert.True(t, v > 0 && v <= 1)
-	assert.Equal(t, ms.At(0).Gauge().DataPoints().At(0).Timestamp(), comp.Gauge().DataPoints().At(0).Timestamp())
-	assert.Positive(t, companions)
-	assert.Equal(t, counterValue(t, tel, "otelcol_processor_isolationforest_points_scored"), int64(companions))
-}
-
-// Past max_series the least recently seen series are evicted and the count stays bounded.
-func TestEvictionKeepsMaxSeries(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Instances = 1
-	cfg.MaxSeries = 50
-	p, _, tel := startWithTelemetry(t, cfg)
-	// 30 "hot" series every step, and 10 new one-off series per step.
-	for step := 0; step < 40; step++ {
-		md := gaugeBatch("m", step, 30, func(s int) float64 { return float64(s) })
-		dps := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Gauge().DataPoints()
-		for j := 0; j < 10; j++ {
-			dp := dps.AppendEmpty()
-			dp.Attributes().PutStr("instance", fmt.Sprintf("cold-%d-%d", step, j))
-			dp.SetTimestamp(pcommon.NewTimestampFromTime(testEpoch.Add(time.Duration(step) * time.Second)))
-			dp.SetDoubleValue(1)
+		for _, s := range scoresOf(t, md) {
+			types[s.metric] = true
 		}
-		require.NoError(t, p.ConsumeMetrics(context.Background(), md))
 	}
-	assert.Equal(t, int64(50), counterValue(t, tel, "otelcol_processor_isolationforest_active_series"))
-	assert.Equal(t, int64(30+40*10-50), counterValue(t, tel, "otelcol_processor_isolationforest_evictions"))
-	// The hot series survived eviction: they are warm and scored by now.
-	assert.Positive(t, counterValue(t, tel, "otelcol_processor_isolationforest_points_scored"))
-}
-
-// CLOCK eviction: new series start unreferenced, a series seen again gets a second chance.
-func TestSeriesTableEvictsLeastRecentlySeen(t *testing.T) {
-	tab := newSeriesTable(3, nil)
-	for k := uint64(1); k <= 3; k++ {
-		tab.get(k, 100+k)
+	for _, name := range []string{"gauge", "updown", "delta_sum", "cum_sum", "delta_hist", "cum_hist", "exp_hist", "summary"} {
+		assert.True(t, types[name], "%s scored", name)
 	}
-	_, _, ev := tab.get(4, 104)
-	require.True(t, ev.ok)
-	assert.Equal(t, eviction{key: 1, group: 101, ok: true}, ev, "none seen again: the oldest goes first")
-	tab.get(3, 103) // seen again
-	_, _, ev = tab.get(5, 105)
-	assert.Equal(t, uint64(2), ev.key, "2 was not seen again; 3 was")
-	tab.get(3, 103)
-	tab.get(4, 104)
-	_, _, ev = tab.get(6, 106)
-	assert.Equal(t, uint64(5), ev.key, "3 and 4 were seen again, 5 was not")
-	assert.Equal(t, 3, tab.len())
+	assert.Equal(t, 30*8, sink.DataPointCount())
 }
 
-func TestSeriesStateSize(t *testing.T) {
-	assert.LessOrEqual(t, int(sizeofSeriesState), 88)
+// allTypes is one step of one series of every metric type.
+func allTypes(step int) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	ms := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics()
+	ts := pcommon.NewTimestampFromTime(testEpoch.Add(time.Duration(step) * 10 * time.Second))
+	start := pcommon.NewTimestampFromTime(testEpoch.Add(-time.Minute))
+	f := float64(step)
+	number := func(name string, sum bool, mono bool, temp pmetric.AggregationTemporality, v float64) {
+		m := ms.AppendEmpty()
+		m.SetName(name)
+		var dp pmetric.NumberDataPoint
+		if sum {
+			s := m.SetEmptySum()
+			s.SetIsMonotonic(mono)
+			s.SetAggregationTemporality(temp)
+			dp = s.DataPoints().AppendEmpty()
+		} else {
+			dp = m.SetEmptyGauge().DataPoints().AppendEmpty()
+		}
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(ts)
+		dp.SetDoubleValue(v)
+	}
+	number("gauge", false, false, 0, 5+float64(step%3))
+	number("updown", true, false, pmetric.AggregationTemporalityCumulative, 100+float64(step%4))
+	number("delta_sum", true, true, pmetric.AggregationTemporalityDelta, 7+float64(step%2))
+	number("cum_sum", true, true, pmetric.AggregationTemporalityCumulative, 10*f+float64(step%3))
+	hist := func(name string, temp pmetric.AggregationTemporality, count uint64, sum float64) {
+		m := ms.AppendEmpty()
+		m.SetName(name)
+		h := m.SetEmptyHistogram()
+		h.SetAggregationTemporality(temp)
+		dp := h.DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(ts)
+		dp.SetCount(count)
+		dp.SetSum(sum)
+	}
+	hist("delta_hist", pmetric.AggregationTemporalityDelta, 10+uint64(step%3), 50+f)
+	hist("cum_hist", pmetric.AggregationTemporalityCumulative, 10*uint64(step+1), 55*(f+1))
+	eh := ms.AppendEmpty()
+	eh.SetName("exp_hist")
+	e := eh.SetEmptyExponentialHistogram()
+	e.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	edp := e.DataPoints().AppendEmpty()
+	edp.SetTimestamp(ts)
+	edp.SetCount(20 + uint64(step%2))
+	edp.SetSum(200 + f)
+	sm := ms.AppendEmpty()
+	sm.SetName("summary")
+	sdp := sm.SetEmptySummary().DataPoints().AppendEmpty()
+	sdp.SetStartTimestamp(start)
+	sdp.SetTimestamp(ts)
+	sdp.SetCount(10 * uint64(step+1))
+	sdp.SetSum(30 * (f + 1))
+	q := sdp.QuantileValues().AppendEmpty()
+	q.SetQuantile(0.99)
+	q.SetValue(9 + float64(step%2))
+	return md
 }
 
-// Concurrent batches from many goroutines (run under -race by npm test): nothing lost, all scored.
+// Concurrent batches over the same series: no race (run with -race), nothing lost.
 func TestConcurrentBatches(t *testing.T) {
 	cfg := createDefaultConfig()
 	cfg.Instances = 3
-	cfg.SampleSize = 64
-	cfg.WindowSize = 256
-	p, sink, tel := startWithTelemetry(t, cfg)
-	const workers, steps, series = 6, 60, 40
+	p, sink := startTestProcessor(t, cfg)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < 4; w++ {
 		wg.Go(func() {
-			value := noisy(uint64(w))
-			for step := 0; step < steps; step++ {
-				md := gaugeBatch("worker"+strconv.Itoa(w%2), step, series, func(s int) float64 { return value(step, s) })
-				md.ResourceMetrics().At(0).Resource().Attributes().PutInt("worker", int64(w))
-				assert.NoError(t, p.ConsumeMetrics(context.Background(), md))
+			for step := 0; step < 40; step++ {
+				require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("m"+strconv.Itoa(step%3), step*4+w, 30, func(s int) float64 { return float64(s * step) })))
 			}
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, workers*steps*series, sink.DataPointCount())
-	assert.Equal(t, int64(workers*series), counterValue(t, tel, "otelcol_processor_isolationforest_active_series"))
-	assert.Positive(t, counterValue(t, tel, "otelcol_processor_isolationforest_points_scored"))
-	assert.Zero(t, counterValue(t, tel, "otelcol_processor_isolationforest_kernel_errors"))
+	assert.Equal(t, 4*40*30, sink.DataPointCount()-countCompanionPoints(sink.AllMetrics()))
 }
 
-// One large batch takes the parallel path; attribute order does not change a series' identity.
+// A batch large enough to run its shards in parallel, and attributes in another order: same series.
 func TestLargeBatchAndAttributeOrder(t *testing.T) {
-	a, b := pcommon.NewMap(), pcommon.NewMap()
-	a.PutStr("x", "1")
-	a.PutInt("y", 2)
-	b.PutInt("y", 2)
-	b.PutStr("x", "1")
-	assert.Equal(t, hashAttributes(a), hashAttributes(b))
-	b.PutStr("z", "")
-	assert.NotEqual(t, hashAttributes(a), hashAttributes(b))
-
 	cfg := createDefaultConfig()
 	cfg.Instances = 4
-	p, sink, tel := startWithTelemetry(t, cfg)
-	value := noisy(9)
-	for step := 0; step < 20; step++ {
-		require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("big", step, 5000, func(s int) float64 { return value(step, s) })))
+	p := newInternal(t, cfg)
+	const series = 5000
+	batch := func(step int, zoneFirst bool) pmetric.Metrics {
+		md := pmetric.NewMetrics()
+		m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("big")
+		dps := m.SetEmptyGauge().DataPoints()
+		for s := 0; s < series; s++ {
+			dp := dps.AppendEmpty()
+			if zoneFirst {
+				dp.Attributes().PutStr("zone", "a")
+				dp.Attributes().PutStr("instance", strconv.Itoa(s))
+			} else {
+				dp.Attributes().PutStr("instance", strconv.Itoa(s))
+				dp.Attributes().PutStr("zone", "a")
+			}
+			dp.SetTimestamp(pcommon.NewTimestampFromTime(testEpoch.Add(time.Duration(step) * time.Second)))
+			dp.SetDoubleValue(float64(s))
+		}
+		return md
 	}
-	assert.Equal(t, 100000, sink.DataPointCount())
-	assert.Equal(t, int64(5000), counterValue(t, tel, "otelcol_processor_isolationforest_active_series"))
-	assert.Positive(t, counterValue(t, tel, "otelcol_processor_isolationforest_points_scored"))
+	for step := 0; step < 4; step++ {
+		out, err := p.processMetrics(context.Background(), batch(step, step%2 == 0))
+		require.NoError(t, err)
+		assert.Equal(t, series, out.DataPointCount(), "nothing lost (no companions during warm-up)")
+	}
+	assert.Equal(t, series, p.seriesHeld(), "the order of attributes does not make new series")
 }
 
-// max_series is one budget shared by all instances, however unevenly the metrics spread over them.
-func TestMaxSeriesSharedAcrossInstances(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Instances = 4
-	cfg.MaxSeries = 300
-	p, _, tel := startWithTelemetry(t, cfg)
-	for step := 0; step < 5; step++ {
-		for metric := 0; metric < 8; metric++ {
-			md := gaugeBatch("m"+strconv.Itoa(metric), step, 100, func(s int) float64 { return float64(s) })
-			require.NoError(t, p.ConsumeMetrics(context.Background(), md))
-		}
+func countCompanionPoints(mds []pmetric.Metrics) int {
+	n := 0
+	for _, md := range mds {
+		eachPoint(md, func(m pmetric.Metric, _ pcommon.Map) {
+			if len(m.Name()) > len("_anomaly_score") && m.Name()[len(m.Name())-len("_anomaly_score"):] == "_anomaly_score" {
+				n++
+			}
+		})
 	}
-	active := counterValue(t, tel, "otelcol_processor_isolationforest_active_series")
-	assert.LessOrEqual(t, active, int64(300+cfg.Instances-1))
-	assert.GreaterOrEqual(t, active, int64(300))
-	assert.Equal(t, int64(5*8*100)-active, counterValue(t, tel, "otelcol_processor_isolationforest_evictions"),
-		"800 series cycling through 300 slots: every point re-creates its series")
+	return n
 }
 
-// A model group that sends nothing for modelIdleTimeout gives its forest back.
-func TestIdleModelsAreFreed(t *testing.T) {
-	cfg := createDefaultConfig()
-	cfg.Instances = 1
-	cfg.WarmupPoints = 2
-	cfg.SampleSize = 8
-	cfg.WindowSize = 64
-	ctx := context.Background()
-	p, err := newProcessor(processortest.NewNopSettings(metadata.Type), cfg)
-	require.NoError(t, err)
-	require.NoError(t, p.start(ctx, componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, p.shutdown(ctx)) })
-	consume := func(md pmetric.Metrics) { _, err := p.processMetrics(ctx, md); require.NoError(t, err) }
-	value := noisy(1)
-	for step := 0; step < 10; step++ {
-		for _, name := range []string{"a", "b"} {
-			consume(gaugeBatch(name, step, 5, func(s int) float64 { return value(step, s) }))
-		}
-	}
-	s := p.shards[0]
-	require.Len(t, s.models, 2)
-	require.GreaterOrEqual(t, s.models[hashString("a")].handle, int32(0))
-	s.mu.Lock()
-	s.models[hashString("a")].lastUsed -= int64(modelIdleTimeout / time.Second) // "a" went quiet long ago
-	s.nextSweep = 0
-	s.mu.Unlock()
-	consume(gaugeBatch("b", 11, 5, func(s int) float64 { return value(11, s) }))
-	assert.Equal(t, int32(-1), s.models[hashString("a")].handle, "a's forest freed")
-	assert.GreaterOrEqual(t, s.models[hashString("b")].handle, int32(0), "b's forest kept")
-	assert.Equal(t, 5, s.models[hashString("a")].series, "a's series are still counted")
+// The state kept for every series stays small (README "Memory"): the figures quoted there.
+func TestSeriesStateSize(t *testing.T) {
+	slot := unsafe.Sizeof(series.Slot[seriesState]{})
+	t.Logf("per series: slot %d B (state %d B) + 8-16 B of index; seasonal pattern %d B once a series has a day of history",
+		slot, unsafe.Sizeof(seriesState{}), unsafe.Sizeof(detect.Season{}))
+	assert.LessOrEqual(t, int(slot), 256, "per-series state within 256 B")
+	assert.LessOrEqual(t, int(unsafe.Sizeof(detect.Season{})), 200, "seasonal pattern")
 }

@@ -1,73 +1,82 @@
 package isolationforestprocessor
 
 import (
-	"context"
 	"errors"
+	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
-	"go.yaml.in/yaml/v3"
-
-	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
 )
 
-// internal/metadata is written by hand in mdatagen's shape: every telemetry metric of
-// metadata.yaml exists with the same description and unit, and nothing else does.
-func TestTelemetryMatchesMetadata(t *testing.T) {
-	raw, err := os.ReadFile("metadata.yaml")
-	require.NoError(t, err)
-	var meta struct {
-		Type      string
-		Telemetry struct {
-			Metrics map[string]struct {
-				Description string
-				Unit        string
+// generatedFiles are what mdatagen writes from metadata.yaml.
+var generatedFiles = []string{
+	"documentation.md",
+	"generated_component_test.go",
+	"generated_package_test.go",
+	"internal/metadata/generated_status.go",
+	"internal/metadata/generated_telemetry.go",
+	"internal/metadata/generated_telemetry_test.go",
+	"internal/metadatatest/generated_telemetrytest.go",
+	"internal/metadatatest/generated_telemetrytest_test.go",
+}
+
+// TestGeneratedFilesAreUpToDate runs the pinned mdatagen (the go:generate line in doc.go) on a
+// copy of this module and compares what it writes with the files in the repository: the
+// generated_* files are generated, not edited by hand, and metadata.yaml is their one source.
+func TestGeneratedFilesAreUpToDate(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), "isolationforestprocessor") // mdatagen names the package after the directory
+	require.NoError(t, filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
 			}
+			return os.MkdirAll(filepath.Join(tmp, path), 0o755)
 		}
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &meta))
-	assert.Equal(t, metadata.Type.String(), meta.Type)
-
-	tel := componenttest.NewTelemetry()
-	defer func() { _ = tel.Shutdown(context.Background()) }()
-	tb, err := metadata.NewTelemetryBuilder(tel.NewTelemetrySettings())
-	require.NoError(t, err)
-	ctx := context.Background()
-	tb.ProcessorIsolationforestPointsScored.Add(ctx, 1)
-	tb.ProcessorIsolationforestAnomalies.Add(ctx, 1)
-	tb.ProcessorIsolationforestPointsUnscored.Add(ctx, 1)
-	tb.ProcessorIsolationforestActiveSeries.Add(ctx, 1)
-	tb.ProcessorIsolationforestEvictions.Add(ctx, 1)
-	tb.ProcessorIsolationforestKernelErrors.Add(ctx, 1)
-	tb.ProcessorIsolationforestModelRefreshDuration.Record(ctx, 0.001)
-
-	require.Len(t, meta.Telemetry.Metrics, 7)
-	for name, want := range meta.Telemetry.Metrics {
-		got, err := tel.GetMetric("otelcol_" + name)
-		if assert.NoError(t, err, name) {
-			assert.Equal(t, want.Description, got.Description, name)
-			assert.Equal(t, want.Unit, got.Unit, name)
+		if slices.Contains(generatedFiles, filepath.ToSlash(path)) {
+			return nil // must be recreated by mdatagen
 		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(tmp, path), data, 0o644)
+	}))
+	cmd := exec.Command("go", "tool", "-modfile=internal/tools/mdatagen.mod", "mdatagen", "metadata.yaml")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOSUMDB=off")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "mdatagen: %s", out)
+	for _, g := range generatedFiles {
+		want, err := os.ReadFile(filepath.Join(tmp, g))
+		require.NoError(t, err, "mdatagen did not write %s", g)
+		have, err := os.ReadFile(g)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(have), "%s differs from what mdatagen generates: run `go generate ./...` in this module", g)
 	}
 }
 
-// Kernel errors are logged at most once per interval; the rest are only counted.
-func TestKernelErrorLogIsRateLimited(t *testing.T) {
+func TestErrorLogIsRateLimited(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
 	logger := zap.New(core)
 	var r rateLimitedLog
-	for range 5 {
-		r.log(logger, errors.New("trap"))
+	for range 100 {
+		r.log(logger, "kernel error", errors.New("boom"))
 	}
-	require.Equal(t, 1, logs.Len())
-	assert.Contains(t, logs.All()[0].Message, "pass through unscored")
-	r.last = r.last.Add(-2 * errorLogInterval) // as if the interval had passed
-	r.log(logger, errors.New("trap"))
+	assert.Equal(t, 1, logs.Len(), "one line per interval")
+	r.last = time.Now().Add(-2 * errorLogInterval)
+	r.log(logger, "kernel error", errors.New("boom"))
 	require.Equal(t, 2, logs.Len())
-	assert.Equal(t, int64(4), logs.All()[1].ContextMap()["errors_not_logged_since_last_message"])
+	assert.Equal(t, int64(99), logs.All()[1].ContextMap()["suppressed_since_last_message"])
 }

@@ -1,14 +1,18 @@
-package isolationforestprocessor
+package forests
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
 
-// reservoir keeps a uniform sample of at most cap(rows)/featureDims of the vectors offered since
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/detect"
+)
+
+// reservoir keeps a uniform sample of at most cap(rows)/detect.Dims of the vectors offered since
 // it was last drained (Vitter's algorithm R). A group's forest learns from this sample once per
 // refresh_interval, so the cost of learning per second is bounded however fast points arrive,
 // while every vector of the interval had the same chance to be learnt from (no bias towards the
 // series that happen to come first or last in a batch).
 type reservoir struct {
-	rows []float64 // row-major, featureDims values per vector
+	rows []float64 // row-major, detect.Dims values per vector
 	seen uint64    // vectors offered since the last drain
 	size int       // capacity in vectors
 }
@@ -17,8 +21,8 @@ type reservoir struct {
 // the sample (so the caller computes the vector only then).
 func (r *reservoir) admit(rng *rand.Rand) (int, bool) {
 	r.seen++
-	if n := len(r.rows) / featureDims; n < r.size {
-		r.rows = append(r.rows, 0, 0)
+	if n := len(r.rows) / detect.Dims; n < r.size {
+		r.rows = append(r.rows, make([]float64, detect.Dims)...)
 		return n, true
 	}
 	if j := rng.Uint64N(r.seen); j < uint64(r.size) {
@@ -27,14 +31,14 @@ func (r *reservoir) admit(rng *rand.Rand) (int, bool) {
 	return 0, false
 }
 
-func (r *reservoir) set(row int, f0, f1 float64) {
-	r.rows[row*featureDims], r.rows[row*featureDims+1] = f0, f1
+func (r *reservoir) set(row int, f []float64) {
+	copy(r.rows[row*detect.Dims:(row+1)*detect.Dims], f)
 }
 
 // offer is admit and set in one.
-func (r *reservoir) offer(f0, f1 float64, rng *rand.Rand) {
+func (r *reservoir) offer(f []float64, rng *rand.Rand) {
 	if row, ok := r.admit(rng); ok {
-		r.set(row, f0, f1)
+		r.set(row, f)
 	}
 }
 

@@ -1,0 +1,139 @@
+package kernel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The golden vectors of test/vectors (written by the kernel's Node host) reproduced bit for bit
+// through wazero and this processor's kernel host.
+
+type vectorFile struct {
+	Name   string `json:"name"`
+	Params struct {
+		Trees  int    `json:"trees"`
+		Psi    int    `json:"psi"`
+		Dims   int    `json:"dims"`
+		Seed   string `json:"seed"`
+		Window *int   `json:"window"`
+	} `json:"params"`
+	Steps []struct {
+		Op           string          `json:"op"`
+		Rows         [][]vectorFloat `json:"rows"`
+		ExpectedCode int32           `json:"expected_code"`
+		ExpectedBits []string        `json:"expected_bits"`
+	} `json:"steps"`
+}
+
+// vectorFloat accepts JSON numbers and the strings "NaN", "Infinity", "-Infinity".
+type vectorFloat float64
+
+func (f *vectorFloat) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		v, err := strconv.ParseFloat(s, 64)
+		*f = vectorFloat(v)
+		return err
+	}
+	var v float64
+	err := json.Unmarshal(b, &v)
+	*f = vectorFloat(v)
+	return err
+}
+
+// errDims mirrors ERR_DIMS (-8): row width is checked by the host.
+const errDims int32 = -8
+
+func resultCode(err error) int32 {
+	var ce *CodeError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrNotFitted):
+		return codeNotFitted
+	case errors.As(err, &ce):
+		return ce.Code
+	}
+	return math.MinInt32
+}
+
+func TestGoldenVectors(t *testing.T) {
+	files, err := filepath.Glob("../../../../test/vectors/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no golden vectors in test/vectors")
+	ctx := context.Background()
+	mod, err := NewModule(ctx, testKernel(t))
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		require.NoError(t, err)
+		var v vectorFile
+		require.NoError(t, json.Unmarshal(raw, &v), file)
+		t.Run(v.Name, func(t *testing.T) {
+			k, err := mod.NewInstance(ctx)
+			require.NoError(t, err)
+			defer k.Close(ctx)
+			seed, err := strconv.ParseUint(v.Params.Seed, 10, 64)
+			require.NoError(t, err)
+			window := 0
+			if v.Params.Window != nil {
+				window = *v.Params.Window
+			}
+			h, err := k.NewForest(ctx, v.Params.Trees, v.Params.Psi, v.Params.Dims, window, seed, false)
+			require.NoError(t, err)
+			for i, step := range v.Steps {
+				where := fmt.Sprintf("step %d (%s)", i, step.Op)
+				rows := make([]float64, 0, len(step.Rows)*v.Params.Dims)
+				code := int32(0)
+				for _, r := range step.Rows {
+					if len(r) != v.Params.Dims {
+						code = errDims
+					}
+					for _, x := range r {
+						rows = append(rows, float64(x))
+					}
+				}
+				var scores []float64
+				if code == 0 {
+					switch step.Op {
+					case "fit":
+						code = resultCode(k.Fit(ctx, h, rows, len(step.Rows)))
+					case "update":
+						code = resultCode(k.Update(ctx, h, rows, len(step.Rows)))
+					case "score":
+						scores = make([]float64, len(step.Rows))
+						code = resultCode(k.Score(ctx, h, rows, scores))
+					default:
+						t.Fatalf("%s: unknown op", where)
+					}
+				}
+				require.Equal(t, step.ExpectedCode, code, where)
+				if step.Op == "score" && code == 0 {
+					require.Len(t, step.ExpectedBits, len(scores), where)
+					for j, s := range scores {
+						got := fmt.Sprintf("%016x", math.Float64bits(s))
+						require.Equal(t, step.ExpectedBits[j], got, "%s row %d: score %v", where, j, s)
+					}
+				}
+			}
+		})
+	}
+}
+
+// testKernel is the kernel the processor embeds (scripts/build-collector.sh copies
+// build/isolation_forest.wasm next to the processor's sources).
+func testKernel(t *testing.T) []byte {
+	wasm, err := os.ReadFile("../../isolation_forest.wasm")
+	require.NoError(t, err, "run npm run build:collector (it copies the kernel next to the processor)")
+	return wasm
+}
