@@ -59,7 +59,7 @@ type Config struct {
 	// group's vectors since the previous refresh (at most window_size of them are used).
 	RefreshPoints int `mapstructure:"refresh_points"`
 	// MaxForests caps the forests held at once (all instances together); a group beyond it is
-	// judged by its statistics alone until a forest is released.
+	// judged by its statistics alone until a forest is released. 0: no forests at all.
 	MaxForests int `mapstructure:"max_forests"`
 	// Seed of the forests' random generator (each model group mixes in its own identity).
 	Seed uint64 `mapstructure:"seed"`
@@ -169,8 +169,8 @@ func (c *Config) Validate() error {
 	if c.RefreshPoints < 1 || c.RefreshPoints > 1<<20 {
 		bad("refresh_points", "must be between 1 and 1048576, got %d", c.RefreshPoints)
 	}
-	if c.MaxForests < 1 || c.MaxForests > 1<<20 {
-		bad("max_forests", "must be between 1 and 1048576, got %d", c.MaxForests)
+	if c.MaxForests < 0 || c.MaxForests > 1<<20 {
+		bad("max_forests", "must be between 0 (no forests: the statistics alone) and 1048576, got %d", c.MaxForests)
 	}
 	if c.MaxSeries < 1 || c.MaxSeries > 1<<30 {
 		bad("max_series", "must be between 1 and 1073741824, got %d", c.MaxSeries)
@@ -217,11 +217,11 @@ func (c *Config) alarmParams() detect.AlarmParams {
 	return detect.AlarmParams{Threshold: c.Threshold, Resolve: c.ResolveThreshold, ResolvePoints: uint32(c.ResolvePoints)}
 }
 
-// forestParams splits max_forests over n instances (at least one each).
+// forestParams splits max_forests over n instances.
 func (c *Config) forestParams(n int) forests.Params {
 	return forests.Params{
 		Trees: c.Trees, SampleSize: c.SampleSize, WindowSize: c.WindowSize, Seed: c.Seed,
 		RefreshInterval: c.RefreshInterval, RefreshPoints: c.RefreshPoints,
-		MaxForests: max(1, (c.MaxForests+n-1)/n), IdleTimeout: modelIdleTimeout,
+		MaxForests: (c.MaxForests + n - 1) / n, IdleTimeout: modelIdleTimeout,
 	}
 }

@@ -85,7 +85,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 		"model_group":            func(c *Config) { c.ModelGroup = "" },
 		"refresh_interval":       func(c *Config) { c.RefreshInterval = -time.Second },
 		"refresh_points":         func(c *Config) { c.RefreshPoints = 0 },
-		"max_forests":            func(c *Config) { c.MaxForests = 0 },
+		"max_forests":            func(c *Config) { c.MaxForests = -1 },
 		"max_series":             func(c *Config) { c.MaxSeries = 0 },
 		"series_ttl":             func(c *Config) { c.SeriesTTL = 0 },
 		"output_mode":            func(c *Config) { c.OutputMode = "both" },

@@ -351,6 +351,9 @@ func (p *isolationForestProcessor) observe(si int, b *batch, now int64) {
 		}
 		o.strength, o.judged = strength, true
 		x, _ := strength.Max()
+		if p.cfg.MaxForests == 0 {
+			continue // no forests: the statistics alone
+		}
 		reqs := &b.reqs[si][o.pool]
 		o.req = int32(len(*reqs))
 		*reqs = append(*reqs, forests.Request{Group: o.Group, Time: o.Time, Vec: features(strength), Consult: x >= consultLevel})
