@@ -79,6 +79,22 @@ type Config struct {
 	Instances int `mapstructure:"instances"`
 	// KernelPath loads this .wasm (same ABI) instead of the embedded kernel.
 	KernelPath string `mapstructure:"kernel_path"`
+
+	// Events: anomaly events (OTLP log records at each alarm's onset and resolve), emitted by an
+	// anomaly_events receiver that names this processor.
+	Events EventsConfig `mapstructure:"events"`
+}
+
+// EventsConfig controls the anomaly events.
+type EventsConfig struct {
+	// Enabled: build events (they go nowhere, and are counted as dropped, unless an
+	// anomaly_events receiver names this processor).
+	Enabled bool `mapstructure:"enabled"`
+	// MaxPerSeriesPerHour caps the events of one series per hour; beyond it the alarms still
+	// happen (is_anomaly, telemetry) but their events are dropped and counted.
+	MaxPerSeriesPerHour int `mapstructure:"max_per_series_per_hour"`
+	// TraceIDs is how many trace ids (from the exemplars of the episode's points) an event carries.
+	TraceIDs int `mapstructure:"trace_ids"`
 }
 
 // Defaults; the detection defaults were chosen by measurement (README "Detection quality").
@@ -109,6 +125,8 @@ func createDefaultConfig() *Config {
 		ScorePrecision: 2,
 		Instances:      0,
 		KernelPath:     "",
+
+		Events: EventsConfig{Enabled: true, MaxPerSeriesPerHour: 6, TraceIDs: 5},
 	}
 }
 
@@ -186,6 +204,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Instances < 0 || c.Instances > 1024 {
 		bad("instances", "must be between 0 (GOMAXPROCS) and 1024, got %d", c.Instances)
+	}
+	if c.Events.MaxPerSeriesPerHour < 1 || c.Events.MaxPerSeriesPerHour > 65535 {
+		bad("events::max_per_series_per_hour", "must be between 1 and 65535, got %d", c.Events.MaxPerSeriesPerHour)
+	}
+	if c.Events.TraceIDs < 0 || c.Events.TraceIDs > 100 {
+		bad("events::trace_ids", "must be between 0 and 100, got %d", c.Events.TraceIDs)
 	}
 	return errors.Join(errs...)
 }

@@ -44,6 +44,7 @@ func TestLoadConfig(t *testing.T) {
 			RefreshInterval: 30 * time.Second, RefreshPoints: 128, MaxForests: 10, Seed: 42,
 			MaxSeries: 1000, SeriesTTL: 2 * time.Hour,
 			OutputMode: OutputModeAttributes, ScorePrecision: 3, Instances: 2, KernelPath: "/opt/kernels/isolation_forest.wasm",
+			Events: EventsConfig{Enabled: false, MaxPerSeriesPerHour: 2, TraceIDs: 3},
 		}},
 		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "threshold: must be in (0, 1), got 1.5"},
 		{id: component.NewIDWithName(metadata.Type, "bad_resolve"), wantErr: "resolve_threshold: must be in (0, threshold (0.5)], got 0.6"},
@@ -106,7 +107,7 @@ func TestReadmeOptionTable(t *testing.T) {
 	f, err := os.Open("README.md")
 	require.NoError(t, err)
 	defer f.Close()
-	row := regexp.MustCompile("^\\| `([a-z_]+)` \\| ([^|]+) \\|")
+	row := regexp.MustCompile("^\\| `([a-z_:]+)` \\| ([^|]+) \\|")
 	documented := map[string]string{}
 	inOptions := false
 	sc := bufio.NewScanner(f)
@@ -121,23 +122,33 @@ func TestReadmeOptionTable(t *testing.T) {
 	}
 	require.NoError(t, sc.Err())
 
-	def := reflect.ValueOf(*createDefaultConfig())
-	typ := def.Type()
 	keys := map[string]bool{}
-	for i := 0; i < typ.NumField(); i++ {
-		key := typ.Field(i).Tag.Get("mapstructure")
-		keys[key] = true
-		doc, ok := documented[key]
-		if !assert.True(t, ok, "option %q missing from README's option table", key) {
-			continue
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		typ := v.Type()
+		for i := 0; i < typ.NumField(); i++ {
+			key := prefix + typ.Field(i).Tag.Get("mapstructure")
+			if key == prefix {
+				continue // unexported
+			}
+			if v.Field(i).Kind() == reflect.Struct { // a section: its keys are documented as section::key
+				walk(v.Field(i), key+"::")
+				continue
+			}
+			keys[key] = true
+			doc, ok := documented[key]
+			if !assert.True(t, ok, "option %q missing from README's option table", key) {
+				continue
+			}
+			want := strings.Trim(doc, "`")
+			if key == "instances" || key == "kernel_path" {
+				// 0 means GOMAXPROCS and "" the embedded kernel: documented in words.
+				continue
+			}
+			assert.Equal(t, want, formatDefault(v.Field(i)), "README default of %q", key)
 		}
-		want := strings.Trim(doc, "`")
-		if key == "instances" || key == "kernel_path" {
-			// 0 means GOMAXPROCS and "" the embedded kernel: documented in words.
-			continue
-		}
-		assert.Equal(t, want, formatDefault(def.Field(i)), "README default of %q", key)
 	}
+	walk(reflect.ValueOf(*createDefaultConfig()), "")
 	for key := range documented {
 		assert.True(t, keys[key], "README documents %q, which Config does not have", key)
 	}

@@ -5,18 +5,22 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.uber.org/zap"
 
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/datamodel"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/detect"
+	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/events"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/forests"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/kernel"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/metadata"
@@ -72,12 +76,22 @@ type isolationForestProcessor struct {
 	errLog    rateLimitedLog
 	capLog    rateLimitedLog
 	nextSweep atomic.Int64 // unix seconds: when maintain runs next
+	hub       *events.Hub  // where anomaly events go (the anomaly_events receiver naming this processor)
 }
 
 // shard holds a share of the series, behind one mutex.
 type shard struct {
-	mu     sync.Mutex
-	series *series.Table[seriesState]
+	mu       sync.Mutex
+	series   *series.Table[seriesState]
+	episodes map[uint64]*episode // open alarm episodes with events, by series key
+}
+
+// episode is what an open alarm's events need beyond the series' Alarm (kept only while it is open).
+type episode struct {
+	expected, observed float64
+	signal             string
+	traceIDs           []pcommon.TraceID
+	emit               bool // its onset event was emitted (within the per-series cap): so is its resolve
 }
 
 // seriesState is everything kept per series (TestSeriesStateSize states its size).
@@ -96,6 +110,7 @@ type observation struct {
 	strength  detect.Strength // its evidence, each kind relative to its alarm level
 	judged    bool            // it gets an anomaly score
 	anomalous bool            // it opened an alarm episode
+	open      bool            // its series' alarm episode is open after it (onset or hold)
 	score     float64
 	verdict   datamodel.Verdict
 }
@@ -108,13 +123,15 @@ type batch struct {
 	metrics     []datamodel.MetricRef
 	stats       []shardStats
 	pstats      []forests.Stats
-	forgets     [][]uint64 // [shard]: series-mode groups whose series left the table
-	poolForgets [][]uint64 // [pool]: the same, sorted by pool
+	events      [][]events.Record // [shard]: anomaly events of this batch, in order
+	forgets     [][]uint64        // [shard]: series-mode groups whose series left the table
+	poolForgets [][]uint64        // [pool]: the same, sorted by pool
 }
 
 // shardStats are the telemetry deltas of one shard's passes.
 type shardStats struct {
 	scored, anomalies, resolves, created, evicted, expired int64
+	rateLimited                                            int64 // events over the per-series cap
 	unscored                                               [unscoredReasons]int64
 }
 
@@ -154,7 +171,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcesso
 	p.batches.New = func() any {
 		b := &batch{perShard: make([][]observation, n), reqs: make([][][]forests.Request, n),
 			merged: make([][]forests.Request, n), stats: make([]shardStats, n), pstats: make([]forests.Stats, n),
-			forgets: make([][]uint64, n), poolForgets: make([][]uint64, n)}
+			forgets: make([][]uint64, n), poolForgets: make([][]uint64, n), events: make([][]events.Record, n)}
 		for i := range b.reqs {
 			b.reqs[i] = make([][]forests.Request, n)
 		}
@@ -162,8 +179,9 @@ func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcesso
 	}
 	perShard := max(1, (cfg.MaxSeries+n-1)/n)
 	for range n {
-		p.shards = append(p.shards, &shard{series: series.NewTable[seriesState](perShard)})
+		p.shards = append(p.shards, &shard{series: series.NewTable[seriesState](perShard), episodes: map[uint64]*episode{}})
 	}
+	p.hub = events.Lookup(set.ID.String())
 	return p, nil
 }
 
@@ -247,8 +265,9 @@ func (p *isolationForestProcessor) processMetrics(ctx context.Context, md pmetri
 		}
 	})
 	p.each(parallel, func(i int) { p.judge(i, b) })
+	p.publish(ctx, b) // before emit: the events copy the points' attributes as they came
 	p.emit(b)
-	p.record(ctx, b)
+	p.recordStats(ctx, b)
 	return md, nil
 }
 
@@ -277,6 +296,8 @@ func (p *isolationForestProcessor) release(b *batch) {
 		b.merged[i] = b.merged[i][:0]
 		b.stats[i], b.pstats[i] = shardStats{}, forests.Stats{}
 		b.forgets[i] = b.forgets[i][:0]
+		clear(b.events[i])
+		b.events[i] = b.events[i][:0]
 	}
 	clear(b.metrics)
 	b.metrics = b.metrics[:0]
@@ -383,9 +404,10 @@ func (p *isolationForestProcessor) maintain(ctx context.Context, b *batch, now i
 	}
 }
 
-// seriesGone: with model_group series, a series' forest goes with it (its pool forgets the
-// group in pass 3).
+// seriesGone: a series left its shard (evicted or expired); with model_group series, its forest
+// goes with it (its pool forgets the group in pass 3). The caller holds the shard's lock.
 func (p *isolationForestProcessor) seriesGone(si int, b *batch, ev series.Evicted) {
+	delete(p.shards[si].episodes, ev.Key) // an open episode of a forgotten series ends without events
 	if p.cfg.ModelGroup == ModelGroupSeries {
 		b.forgets[si] = append(b.forgets[si], ev.Group)
 	}
@@ -424,7 +446,7 @@ func (p *isolationForestProcessor) judge(si int, b *batch) {
 			if r := &b.merged[o.pool][p.mergedIndex(b, si, int(o.pool), int(o.req))]; r.Consult {
 				switch {
 				case r.Scored:
-					x *= detect.Confirmation(r.Raw, confirmLo, confirmHi)
+					x = detect.Confirm(x, r.Raw, confirmLo, confirmHi)
 				case b.pstats[o.pool].KernelErrors > 0:
 					o.judged = false // its forest failed in this batch: pass through unscored
 					st.unscored[reasonKernel]++
@@ -435,10 +457,15 @@ func (p *isolationForestProcessor) judge(si int, b *batch) {
 			}
 		}
 		o.score = detect.Score(x)
-		tr := slot.State.alarm.Step(o.score, o.Time, driver, &p.alarmP)
-		o.anomalous = tr == detect.Onset
+		alarm := &slot.State.alarm
+		onset := alarm.Onset
+		tr := alarm.Step(o.score, o.Time, driver, &p.alarmP)
+		o.anomalous, o.open = tr == detect.Onset, alarm.Open()
 		if tr == detect.Resolve {
 			st.resolves++
+		}
+		if p.cfg.Events.Enabled {
+			p.episodeEvents(s, si, b, o, alarm, tr, onset, driver)
 		}
 		if judged != nil {
 			judged(o, &slot.State)
@@ -447,6 +474,58 @@ func (p *isolationForestProcessor) judge(si int, b *batch) {
 		if o.anomalous {
 			st.anomalies++
 		}
+	}
+}
+
+// episodeEvents keeps an open episode's explanation and trace ids and records its onset and
+// resolve events (within the per-series cap).
+func (p *isolationForestProcessor) episodeEvents(s *shard, si int, b *batch, o *observation, alarm *detect.Alarm, tr detect.Transition, onset uint64, driver detect.Driver) {
+	ep := s.episodes[o.Key]
+	switch tr {
+	case detect.Onset:
+		expected, observed, onB := o.strength.Explain(driver)
+		a, bName := o.Kind.SignalNames(o.HasSum)
+		sig := a
+		if onB {
+			sig = bName
+		}
+		ep = &episode{expected: expected, observed: observed, signal: sig, emit: alarm.AllowEvent(o.Time, p.cfg.Events.MaxPerSeriesPerHour)}
+		s.episodes[o.Key] = ep
+		if !ep.emit {
+			b.stats[si].rateLimited++
+		}
+	case detect.Resolve:
+		if ep == nil {
+			return
+		}
+		delete(s.episodes, o.Key)
+		if ep.emit {
+			b.events[si] = append(b.events[si], p.record(b, o, events.StateResolve, onset, alarm.Peak, alarm.Driver, ep))
+		} else {
+			b.stats[si].rateLimited++
+		}
+		return
+	}
+	if ep == nil || !o.open {
+		return
+	}
+	for i := 0; i < o.ExemplarCount() && len(ep.traceIDs) < p.cfg.Events.TraceIDs; i++ {
+		if id := o.Exemplars.At(i).TraceID(); !id.IsEmpty() && !slices.Contains(ep.traceIDs, id) {
+			ep.traceIDs = append(ep.traceIDs, id)
+		}
+	}
+	if tr == detect.Onset && ep.emit {
+		b.events[si] = append(b.events[si], p.record(b, o, events.StateOnset, o.Time, o.score, driver, ep))
+	}
+}
+
+// record describes one event of o's series.
+func (p *isolationForestProcessor) record(b *batch, o *observation, state string, onset uint64, score float64, driver detect.Driver, ep *episode) events.Record {
+	ref := &b.metrics[o.Metric]
+	return events.Record{
+		State: state, Time: o.Time, OnsetTime: onset, Metric: ref.Metric.Name(), Unit: ref.Metric.Unit(),
+		Resource: ref.Resource.Attributes(), Labels: o.Attrs, Score: score, Expected: ep.expected, Observed: ep.observed,
+		Driver: driver.String(), Signal: ep.signal, TraceIDs: slices.Clone(ep.traceIDs),
 	}
 }
 
@@ -473,6 +552,36 @@ func reasonOf(v datamodel.Verdict) int {
 	return reasonWarmup
 }
 
+// publish hands the batch's anomaly events to the anomaly_events receiver, if one is attached.
+func (p *isolationForestProcessor) publish(ctx context.Context, b *batch) {
+	ld := plog.NewLogs()
+	var onsets, resolves int64
+	for si := range b.events {
+		for i := range b.events[si] {
+			r := &b.events[si][i]
+			events.Append(ld, r)
+			if r.State == events.StateOnset {
+				onsets++
+			} else {
+				resolves++
+			}
+		}
+	}
+	if onsets+resolves == 0 {
+		return
+	}
+	if reason := p.hub.Offer(ld); reason != "" {
+		p.tel.ProcessorIsolationforestEventsDropped.Add(ctx, onsets+resolves, dropAttrs[reason])
+		return
+	}
+	if onsets > 0 {
+		p.tel.ProcessorIsolationforestEvents.Add(ctx, onsets, onsetAttrs)
+	}
+	if resolves > 0 {
+		p.tel.ProcessorIsolationforestEvents.Add(ctx, resolves, resolveAttrs)
+	}
+}
+
 // judged, when set (by tests), sees every judged point with its series' state.
 var judged func(o *observation, state *seriesState)
 
@@ -489,7 +598,11 @@ func (p *isolationForestProcessor) emit(b *batch) {
 				datamodel.SetAttributes(o.Attrs, p.formatScore(o.score), o.anomalous)
 				continue
 			}
-			datamodel.AppendCompanion(&b.metrics[o.Metric], o.Attrs, o.Time, o.score, o.anomalous)
+			var ex *pmetric.ExemplarSlice
+			if o.open && o.ExemplarCount() > 0 {
+				ex = &o.Exemplars
+			}
+			datamodel.AppendCompanion(&b.metrics[o.Metric], o.Attrs, o.Time, o.score, o.anomalous, ex)
 		}
 	}
 }

@@ -18,14 +18,19 @@ var (
 	resolveAttrs = metric.WithAttributeSet(attribute.NewSet(attribute.String("transition", "resolve")))
 )
 
+var dropAttrs = map[string]metric.MeasurementOption{}
+
 func init() {
+	for _, r := range []string{"no_receiver", "queue_full", "rate_limited"} {
+		dropAttrs[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("drop_reason", r)))
+	}
 	for i, name := range reasonNames {
 		reasonAttrs[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", name)))
 	}
 }
 
-// record adds a batch's counts to the processor's own telemetry.
-func (p *isolationForestProcessor) record(ctx context.Context, b *batch) {
+// recordStats adds a batch's counts to the processor's own telemetry.
+func (p *isolationForestProcessor) recordStats(ctx context.Context, b *batch) {
 	var t shardStats
 	for _, s := range b.stats {
 		t.scored += s.scored
@@ -34,6 +39,7 @@ func (p *isolationForestProcessor) record(ctx context.Context, b *batch) {
 		t.created += s.created
 		t.evicted += s.evicted
 		t.expired += s.expired
+		t.rateLimited += s.rateLimited
 		for r := range t.unscored {
 			t.unscored[r] += s.unscored[r]
 		}
@@ -55,6 +61,9 @@ func (p *isolationForestProcessor) record(ctx context.Context, b *batch) {
 	}
 	if d := t.created - t.evicted - t.expired; d != 0 {
 		tel.ProcessorIsolationforestActiveSeries.Add(ctx, d)
+	}
+	if t.rateLimited > 0 {
+		tel.ProcessorIsolationforestEventsDropped.Add(ctx, t.rateLimited, dropAttrs["rate_limited"])
 	}
 	if t.evicted > 0 {
 		tel.ProcessorIsolationforestEvictions.Add(ctx, t.evicted)

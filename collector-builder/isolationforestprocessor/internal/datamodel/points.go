@@ -43,10 +43,46 @@ type Point struct {
 	HasSum     bool  // histograms: sum present
 	HasQ       bool  // summaries: a quantile present
 	Metric     int32 // index into the batch's metric list
+	// Exemplars of the point (number and histogram points; summaries have none): their trace
+	// ids link an alarm to the traces of the calls it concerns. Read through TraceIDs.
+	Exemplars    pmetric.ExemplarSlice
+	HasExemplars bool
+}
+
+// ExemplarCount is the number of the point's exemplars.
+func (p *Point) ExemplarCount() int {
+	if !p.HasExemplars {
+		return 0
+	}
+	return p.Exemplars.Len()
+}
+
+// SignalNames names a kind's signals (the second for histograms and summaries).
+func (k Kind) SignalNames(hasSum bool) (a, b string) {
+	switch k {
+	case KindGauge, KindDeltaSum:
+		return "value", ""
+	case KindCumSum:
+		return "rate", ""
+	case KindDeltaHist:
+		if !hasSum {
+			return "count", ""
+		}
+		return "mean", "count"
+	case KindCumHist:
+		if !hasSum {
+			return "count_rate", ""
+		}
+		return "mean", "count_rate"
+	case KindSummary:
+		return "mean", "quantile"
+	}
+	return "value", ""
 }
 
 // MetricRef is a metric of the batch with scorable points, and where its companion goes.
 type MetricRef struct {
+	Resource  pcommon.Resource
 	Scope     pmetric.ScopeMetrics
 	Metric    pmetric.Metric
 	Companion pmetric.Metric
@@ -82,7 +118,7 @@ func Collect(md pmetric.Metrics, refs []MetricRef, group func(name, key uint64) 
 					add(p)
 				})
 				if found {
-					refs = append(refs, MetricRef{Scope: sm, Metric: m})
+					refs = append(refs, MetricRef{Resource: rm.Resource(), Scope: sm, Metric: m})
 				}
 			}
 		}
@@ -103,7 +139,7 @@ func collectMetric(m pmetric.Metric, add func(Point)) bool {
 			if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
 				v = float64(dp.IntValue())
 			}
-			add(Point{Attrs: dp.Attributes(), Time: uint64(dp.Timestamp()), Start: uint64(dp.StartTimestamp()), X: v, Kind: kind})
+			add(Point{Attrs: dp.Attributes(), Time: uint64(dp.Timestamp()), Start: uint64(dp.StartTimestamp()), X: v, Kind: kind, Exemplars: dp.Exemplars(), HasExemplars: true})
 			found = true
 		}
 	}
@@ -160,6 +196,7 @@ func highestQuantile(qs pmetric.SummaryDataPointValueAtQuantileSlice) (float64, 
 // histogramPoint is what explicit-bucket and exponential histogram data points share.
 type histogramPoint interface {
 	Flags() pmetric.DataPointFlags
+	Exemplars() pmetric.ExemplarSlice
 	Attributes() pcommon.Map
 	Timestamp() pcommon.Timestamp
 	StartTimestamp() pcommon.Timestamp
@@ -184,7 +221,7 @@ func histogramPoints[P histogramPoint](n int, at func(int) P, kind Kind, add fun
 			continue
 		}
 		add(Point{Attrs: dp.Attributes(), Time: uint64(dp.Timestamp()), Start: uint64(dp.StartTimestamp()),
-			X: dp.Sum(), Y: float64(dp.Count()), HasSum: dp.HasSum(), Kind: kind})
+			X: dp.Sum(), Y: float64(dp.Count()), HasSum: dp.HasSum(), Kind: kind, Exemplars: dp.Exemplars(), HasExemplars: true})
 		found = true
 	}
 	return found

@@ -20,6 +20,9 @@ type Alarm struct {
 	Below  uint32  // consecutive points below the resolve level
 	Peak   float64 // highest score in the open episode
 	Driver Driver  // what drove the onset
+	// The series' anomaly events in the current hour (the processor caps them per series).
+	EventHour uint32
+	Events    uint16
 }
 
 // Transition is what a point did to the episode.
@@ -38,7 +41,7 @@ func (a *Alarm) Open() bool { return a.Onset != 0 }
 func (a *Alarm) Step(score float64, t uint64, d Driver, p *AlarmParams) Transition {
 	if !a.Open() {
 		if score >= p.Threshold {
-			*a = Alarm{Onset: max(t, 1), Points: 1, Peak: score, Driver: d}
+			a.Onset, a.Points, a.Below, a.Peak, a.Driver = max(t, 1), 1, 0, score, d
 			return Onset
 		}
 		return None
@@ -51,8 +54,22 @@ func (a *Alarm) Step(score float64, t uint64, d Driver, p *AlarmParams) Transiti
 	}
 	a.Below++
 	if a.Below >= p.ResolvePoints {
-		*a = Alarm{}
+		a.Onset, a.Points, a.Below = 0, 0, 0
 		return Resolve
 	}
 	return None
+}
+
+// AllowEvent counts one more event of the series in the hour of t and says whether it is within
+// max per hour.
+func (a *Alarm) AllowEvent(t uint64, maxPerHour int) bool {
+	hour := uint32(t / 3600e9)
+	if hour != a.EventHour {
+		a.EventHour, a.Events = hour, 0
+	}
+	if int(a.Events) >= maxPerHour {
+		return false
+	}
+	a.Events++
+	return true
 }

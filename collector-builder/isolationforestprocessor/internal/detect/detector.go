@@ -27,9 +27,22 @@ type Series struct {
 	first  uint64  // timestamp of the first point (ns), until Season is allocated
 }
 
-// Strength is one point's evidence, each kind divided by its alarm level (1 = at the level).
+// Strength is one point's evidence, each kind divided by its alarm level (1 = at the level), and
+// for each kind what the series' history expected and what the point showed (its explanation).
 type Strength struct {
 	Range, Shift, Season float64
+	Expected, Observed   [3]float64 // by kind: range, shift, season
+	OnB                  [3]bool    // the kind's evidence came from the second signal
+}
+
+// Explain returns what drove kind d: the history's expectation, the observation, and whether it
+// was the point's second signal.
+func (s *Strength) Explain(d Driver) (expected, observed float64, onB bool) {
+	i := int(d) - int(DriverRange)
+	if i < 0 || i > 2 {
+		return 0, 0, false
+	}
+	return s.Expected[i], s.Observed[i], s.OnB[i]
 }
 
 // Max is the strongest kind of evidence and its name.
@@ -78,13 +91,19 @@ func (s *Series) Observe(a, b float64, hasB bool, t uint64, p *Params) (st Stren
 	warm = s.N > p.Warmup
 	ea := s.A.Observe(a, s.N, warm, p)
 	st.Range, st.Shift = ea.Range/p.RangeAlarm, ea.Shift/p.ShiftAlarm
+	st.Expected = [3]float64{ea.RangeBound, ea.LongMean}
+	st.Observed = [3]float64{a, ea.ShortMean}
 	if hasB {
 		if s.B == nil {
 			s.B = &Signal{}
 		}
 		eb := s.B.Observe(b, s.N, warm, p)
-		st.Range = math.Max(st.Range, eb.Range/p.RangeAlarm)
-		st.Shift = math.Max(st.Shift, eb.Shift/p.ShiftAlarm)
+		if r := eb.Range / p.RangeAlarm; r > st.Range {
+			st.Range, st.Expected[0], st.Observed[0], st.OnB[0] = r, eb.RangeBound, b, true
+		}
+		if sh := eb.Shift / p.ShiftAlarm; sh > st.Shift {
+			st.Shift, st.Expected[1], st.Observed[1], st.OnB[1] = sh, eb.LongMean, eb.ShortMean, true
+		}
 	}
 	if p.Seasonal {
 		if s.Season == nil {
@@ -97,7 +116,9 @@ func (s *Series) Observe(a, b float64, hasB bool, t uint64, p *Params) (st Stren
 		}
 		if s.Season != nil {
 			width := math.Max(s.A.Hi-s.A.Lo, floor(p, s.A.Level.Mean))
-			st.Season = s.Season.Observe(a, t, width, p) / p.SeasonAlarm
+			ev, expected := s.Season.Observe(a, t, width, p)
+			st.Season = ev / p.SeasonAlarm
+			st.Expected[2], st.Observed[2] = expected, a
 		}
 	}
 	if !warm {
@@ -109,6 +130,19 @@ func (s *Series) Observe(a, b float64, hasB bool, t uint64, p *Params) (st Stren
 // Score maps evidence strength x (1 = at the alarm level) to the anomaly score 1 - 2^(-x) in
 // [0, 1): 0.5 at the alarm level, 0.75 at twice it, near 0 for ordinary points.
 func Score(x float64) float64 { return 1 - math.Exp2(-x) }
+
+// Confirm is evidence x after the forest's confirmation c (Confirmation): x·c, but never less
+// than x - ConclusiveMargin. The forest can veto evidence near its alarm level; evidence many
+// times the level is conclusive whatever the forest has seen (a forest whose window holds one
+// enormous excursion would otherwise find a later, merely large one unremarkable).
+func Confirm(x, s, lo, hi float64) float64 {
+	return math.Max(x*Confirmation(s, lo, hi), x-ConclusiveMargin)
+}
+
+// ConclusiveMargin: evidence beyond this many alarm levels is not subject to the forest's veto
+// (no effect on the NAB corpus; it keeps a second large excursion from hiding behind a first
+// enormous one, TestEventsDroppedAndCapped).
+const ConclusiveMargin = 3.0
 
 // Confirmation is how much the forest confirms a point's evidence, from the forest's isolation
 // score s of the point's evidence vector: 0 up to lo (the forest's window holds many vectors like

@@ -36,16 +36,15 @@ func hourOf(t uint64) int { return int(t % dayNs / hourNs) }
 
 // Observe returns the seasonal evidence of v at time t: the residual's deviation from the
 // series' residuals, as a multiple of the largest such deviation the series has shown recently
-// (0 until the pattern has a day of history, or when the deviation is below minZ spreads), and
-// learns v.
-func (s *Season) Observe(v float64, t uint64, width float64, p *Params) float64 {
+// (0 until the pattern has a day of history, or when the deviation is below minZ spreads), with
+// the value the pattern expected; and learns v.
+func (s *Season) Observe(v float64, t uint64, width float64, p *Params) (ev, expected float64) {
 	if s.First == 0 || t < s.First {
 		s.First = t
 	}
 	h, d := hourOf(t), weekday(t)
-	var ev float64
 	if t >= s.First+dayNs && s.HourN[h] > 0 {
-		expected := float64(s.Hour[h])
+		expected = float64(s.Hour[h])
 		if s.WeekdayN[d] > 0 {
 			expected += float64(s.Weekday[d])
 		}
@@ -67,7 +66,7 @@ func (s *Season) Observe(v float64, t uint64, width float64, p *Params) float64 
 	}
 	s.HourN[h] = saturatingInc(s.HourN[h])
 	s.Hour[h] += float32((v - float64(s.Hour[h])) / float64(min(int(s.HourN[h]), hourMemory)))
-	return ev
+	return ev, expected
 }
 
 // seasonWarmup: residuals seen before the seasonal evidence is trusted.

@@ -31,6 +31,9 @@ type Evidence struct {
 	Range float64 // distance beyond the remembered range, in range widths (0 inside)
 	Shift float64 // |short mean - long mean| in long spreads
 	Width float64 // the range width the others were measured in (for the seasonal residual)
+	// What the history expected, for an alarm's explanation: the range bound the value went
+	// beyond, and the long mean the short mean moved away from (with the short mean observed).
+	RangeBound, LongMean, ShortMean float64
 }
 
 // floor is the smallest spread a deviation is measured against: max(MinAbs, MinRel·|level|), so a
@@ -52,6 +55,10 @@ func (s *Signal) Observe(v float64, n uint32, warm bool, p *Params) (e Evidence)
 		fl := floor(p, s.Level.Mean)
 		width := math.Max(math.Max(s.Hi-s.Lo, rangeSigmas*s.Long.Std()), fl)
 		e.Width = width
+		e.RangeBound, e.LongMean, e.ShortMean = s.Hi, s.Long.Mean, s.Short
+		if v < s.Lo {
+			e.RangeBound = s.Lo
+		}
 		if excess := math.Max(v-s.Hi, s.Lo-v); excess >= fl {
 			young := math.Min(1, float64(n-1)/rangeFullPoints)
 			e.Range = excess / width * young * young

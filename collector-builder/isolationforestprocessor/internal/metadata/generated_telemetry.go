@@ -28,6 +28,8 @@ type TelemetryBuilder struct {
 	registrations                                []metric.Registration
 	ProcessorIsolationforestActiveSeries         metric.Int64UpDownCounter
 	ProcessorIsolationforestAlarms               metric.Int64Counter
+	ProcessorIsolationforestEvents               metric.Int64Counter
+	ProcessorIsolationforestEventsDropped        metric.Int64Counter
 	ProcessorIsolationforestEvictions            metric.Int64Counter
 	ProcessorIsolationforestForestCapReached     metric.Int64Counter
 	ProcessorIsolationforestForests              metric.Int64UpDownCounter
@@ -77,6 +79,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_isolationforest_alarms",
 		metric.WithDescription("Number of alarm episodes opened (its onset is the point that carries is_anomaly true) and resolved. [Alpha]"),
 		metric.WithUnit("{episode}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorIsolationforestEvents, err = builder.meter.Int64Counter(
+		"otelcol_processor_isolationforest_events",
+		metric.WithDescription("Anomaly events handed to the anomaly_events receiver, by transition. [Alpha]"),
+		metric.WithUnit("{event}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorIsolationforestEventsDropped, err = builder.meter.Int64Counter(
+		"otelcol_processor_isolationforest_events_dropped",
+		metric.WithDescription("Anomaly events not emitted, by reason (no receiver, its queue full, the per-series cap). [Alpha]"),
+		metric.WithUnit("{event}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorIsolationforestEvictions, err = builder.meter.Int64Counter(

@@ -21,6 +21,8 @@ func TestSetupTelemetry(t *testing.T) {
 	defer tb.Shutdown()
 	tb.ProcessorIsolationforestActiveSeries.Add(context.Background(), 1)
 	tb.ProcessorIsolationforestAlarms.Add(context.Background(), 1)
+	tb.ProcessorIsolationforestEvents.Add(context.Background(), 1)
+	tb.ProcessorIsolationforestEventsDropped.Add(context.Background(), 1)
 	tb.ProcessorIsolationforestEvictions.Add(context.Background(), 1)
 	tb.ProcessorIsolationforestForestCapReached.Add(context.Background(), 1)
 	tb.ProcessorIsolationforestForests.Add(context.Background(), 1)
@@ -33,6 +35,12 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorIsolationforestAlarms(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorIsolationforestEvents(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorIsolationforestEventsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorIsolationforestEvictions(t, testTel,
