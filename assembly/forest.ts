@@ -294,32 +294,39 @@ export function scoreRows(m: Model, rows: usize, n: i32, out: usize): void {
 //
 // A split is drawn between the minimum and maximum of the node's sample, so a tree cannot tell a
 // point just beyond its sample's range from one a thousand times further out: both end in the
-// boundary leaf (and when a feature is constant in the sample, it is never split at all). This is
-// why a constant series scores 0.5 for every value, a change from it included. Range-aware scoring
-// asks instead, at every node on the point's path, what the split would have done had the point
-// been part of the node's sample: a feature drawn among those the augmented sample does not hold
-// constant, and a split uniform over the augmented range, lands between the point and the sample
-// with probability excess / (span + excess), and then the point is isolated one level below the
+// boundary leaf (and when a feature is constant in the sample, it is never split at all; when
+// every feature is, the tree is a single leaf). This is why a constant series scores 0.5 for every
+// value, a change from it included. Range-aware scoring asks instead, at every node on the point's
+// path, the leaf where it ends included, what the split would have done had the point been part of
+// the node's sample: a feature drawn among those the augmented sample does not hold constant, and a
+// split uniform over the augmented range, lands between the point and the sample with probability
+//   q = (1 / F) sum over features f of excess_f / (span_f + excess_f)
+// (F = features with span_f > 0 or excess_f > 0; excess_f = how far x_f lies beyond the node's
+// range in f, span_f = the range's width), and then the point is isolated one level below the
 // node. The node's range is not stored; it lies within the tree's root box narrowed by the splits
 // above the node (a point that went right at "x_f > v" has the node's samples above v in f), so
-// that bound is used (it can only understate the isolation probability). With q_k the probability
-// at the k-th node of the path, the expected path length is
-//   h' = sum_k (prod_{j<k} (1 - q_j)) q_k (k + 1) + (prod_k (1 - q_k)) h,
-// h being the walk's own path length (leaf depth + c(leaf size)). A point inside a tree's box has
-// every q_k = 0 and scores exactly as with the paper's rule; a point far outside approaches h' = 1.
+// that bound is used (it can only understate q). With q_k at the k-th internal node of the path
+// and q_L at the leaf (depth L), the expected path length is
+//   h' = sum_k (prod_{j<k} (1 - q_j)) q_k (k + 1)
+//        + (prod_k (1 - q_k)) (q_L min(L + 1, h) + (1 - q_L) h),
+// h being the walk's own path length (L + c(leaf size)). At the leaf the isolated length is
+// min(L + 1, h) because a one-point leaf (h = L) has nothing left to split off. Every term is at
+// most h, so the rule never lowers a score. A point inside a tree's box has every q = 0 and scores
+// bit for bit as with the paper's rule; a point far outside every box approaches h' = 1 (a tree
+// that is one leaf: h' = 1 for any point off its constant sample).
 
 /** Largest feature count range-aware scoring tracks per node (the bounds live on the stack). */
 export const RA_MAX_DIMS: i32 = 16;
 
-/** Recomputes the union of the trees' boxes. */
+/** Recomputes the intersection of the trees' boxes (a row inside it is inside every tree's box). */
 function refreshIbox(m: Model): void {
   for (let f = 0; f < m.dims; f++) {
-    let lo = Infinity, hi = -Infinity;
+    let lo = -Infinity, hi = Infinity;
     for (let t = 0; t < m.trees; t++) {
       const box = m.boxes + ((<usize>t * <usize>m.dims + <usize>f) << 4);
       const a = load<f64>(box), z = load<f64>(box, 8);
-      if (a < lo) lo = a;
-      if (z > hi) hi = z;
+      if (a > lo) lo = a;
+      if (z < hi) hi = z;
     }
     store<f64>(m.ibox + (<usize>f << 4), lo);
     store<f64>(m.ibox + (<usize>f << 4), hi, 8);
@@ -346,6 +353,23 @@ function rangeAwareBlock(m: Model, rows: usize, b: i32, e: i32, out: usize): voi
   }
 }
 
+/** q at the current node: the chance its split, drawn as if row were in its sample, isolates row. */
+@inline function isolationChance(row: usize, dims: i32): f64 {
+  let q: f64 = 0;
+  let splittable: i32 = 0;
+  for (let f = 0; f < dims; f++) {
+    const x = load<f64>(row + (<usize>f << 3));
+    const lo = load<f64>(raLo + (<usize>f << 3)), hi = load<f64>(raHi + (<usize>f << 3));
+    const excess = x < lo ? lo - x : x > hi ? x - hi : 0.0;
+    const span = hi - lo;
+    if (span > 0 || excess > 0) {
+      splittable++;
+      if (excess > 0) q += excess / (span + excess);
+    }
+  }
+  return q > 0 ? q / <f64>splittable : 0.0;
+}
+
 /** Sum over trees of the range-aware normalised path length of one row. */
 function rangeAwareSum(m: Model, row: usize): f64 {
   const dims = m.dims;
@@ -367,27 +391,27 @@ function rangeAwareSum(m: Model, row: usize): f64 {
     let k: i32 = 0;
     while (true) {
       const node = tree + p;
-      // the chance that a split at this node, had the point been in its sample, isolates it; a
-      // leaf counts too (a leaf of several points holds identical ones, which the point would split)
-      let q: f64 = 0;
-      let splittable: i32 = 0;
-      for (let f = 0; f < dims; f++) {
-        const x = load<f64>(row + (<usize>f << 3));
-        const lo = load<f64>(raLo + (<usize>f << 3)), hi = load<f64>(raHi + (<usize>f << 3));
-        const excess = x < lo ? lo - x : x > hi ? x - hi : 0.0;
-        const span = hi - lo;
-        if (span > 0 || excess > 0) {
-          splittable++;
-          if (excess > 0) q += excess / (span + excess);
+      const split = load<f64>(node);
+      const q = isolationChance(row, dims);
+      if (split == Infinity) {
+        // the leaf: h = (depth + c(size)) / c(psi_t), or 1 when c(psi_t) = 0
+        const h = load<f64>(leaves + (p >> 1));
+        if (invC > 0) {
+          let last = h;
+          if (q > 0) {
+            const iso = <f64>(k + 1) * invC;
+            last = q * (iso < h ? iso : h) + (1.0 - q) * h;
+          }
+          sum += isolated * invC + survive * last;
+        } else {
+          sum += h; // a one-point tree tells nothing about ranges: keep its value
         }
+        break;
       }
       if (q > 0) {
-        q /= <f64>splittable;
         isolated += survive * q * <f64>(k + 1);
         survive *= 1.0 - q;
       }
-      const split = load<f64>(node);
-      if (split == Infinity) break; // a leaf
       const f = load<i32>(node, 8);
       if (load<f64>(row + (<usize>f << 3)) > split) {
         if (split > load<f64>(raLo + (<usize>f << 3))) store<f64>(raLo + (<usize>f << 3), split);
@@ -398,9 +422,6 @@ function rangeAwareSum(m: Model, row: usize): f64 {
       }
       k++;
     }
-    const h = load<f64>(leaves + (p >> 1)); // (depth + c(size)) / c(psi_t), or 1 when c(psi_t) = 0
-    // a one-point tree (invC = 0) tells nothing about ranges: keep its value
-    sum += invC > 0 ? isolated * invC + survive * h : h;
     tree += treeBytes;
     leaves += <usize>m.stride << 3;
   }

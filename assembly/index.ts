@@ -1,31 +1,32 @@
-// Mirador isolation forest kernel, ABI v1 (see ../docs/kernel.md and DESIGN §3).
-// Raw exports only: numbers and pointers, no managed objects, so Node and Go (wazero) drive
-// it identically. Every export validates its input and returns a negative code from
-// errors.ts instead of trapping.
+// Mirador isolation forest kernel, ABI v1 (see ../docs/kernel.md; the contract's constants live in
+// abi.json). Raw exports only: numbers and pointers, no managed objects, so Node and Go (wazero)
+// drive it identically. Every export validates its input and returns a negative code from abi.ts
+// instead of trapping.
 
 import { allocBytes, freeBytes, inHeap, memoryEnd } from './alloc';
 import {
-  ERR_BOUNDS, ERR_EMPTY, ERR_HANDLE, ERR_LIMIT, ERR_NOMEM, ERR_NONFINITE, ERR_NOT_FITTED, ERR_PARAM,
-} from './errors';
-import { Model, NODE_BYTES, liveModels, lookup, register, unregister } from './model';
+  ABI_VERSION, ERR_BOUNDS, ERR_EMPTY, ERR_HANDLE, ERR_LIMIT, ERR_NOMEM, ERR_NONFINITE, ERR_NOT_FITTED, ERR_PARAM,
+} from './abi';
+import {
+  MAX_DIMS, MAX_PSI, MAX_TREES, MAX_WINDOW, Model, allocWindow, liveModels, lookup, newModel, register, releaseModel,
+  unregister,
+} from './model';
 import { rngSeed } from './rng';
 import { RA_MAX_DIMS, ensureRangeScratch, ensureSampleScratch, fitRows, rebuildFromWindow, scoreRows } from './forest';
 import { avgPathLength } from './pathlen';
+import { restoreSnapshot, snapshotSize, writeSnapshot } from './snapshot';
 
+// the error codes, exported as immutable i32 globals (test/kernel/abi.test.ts checks this list is complete)
 export {
   ERR_HANDLE, ERR_PARAM, ERR_EMPTY, ERR_BOUNDS, ERR_NONFINITE, ERR_NOMEM, ERR_NOT_FITTED, ERR_DIMS, ERR_LIMIT,
-} from './errors';
+  ERR_SNAPSHOT, ERR_SNAPSHOT_VERSION,
+} from './abi';
 
-// parameter limits (ERR_PARAM outside them)
-const MAX_TREES: i32 = 100_000;
-const MAX_PSI: i32 = 1 << 24;
-const MAX_DIMS: i32 = 1 << 16;
-const MAX_WINDOW: i32 = 1 << 26;
 /** Default window when forest_set_window was not called: 4 * psi rows. */
 const DEFAULT_WINDOW_FACTOR: i32 = 4;
 
 export function abi_version(): i32 {
-  return 1;
+  return ABI_VERSION;
 }
 
 /** Host I/O buffer of `bytes` bytes (8-byte aligned); 0 when out of memory. */
@@ -41,26 +42,8 @@ export function free(ptr: usize): void {
 /** New model: handle >= 0, or ERR_PARAM / ERR_NOMEM / ERR_LIMIT. */
 export function forest_new(trees: i32, psi: i32, dims: i32, seed: u64): i32 {
   if (trees < 1 || trees > MAX_TREES || psi < 1 || psi > MAX_PSI || dims < 1 || dims > MAX_DIMS) return ERR_PARAM;
-  const stride = 2 * psi - 1;
-  const m = changetype<Model>(allocBytes(offsetof<Model>()));
-  if (changetype<usize>(m) == 0) return ERR_NOMEM;
-  memory.fill(changetype<usize>(m), 0, offsetof<Model>());
-  m.nodes = allocBytes(<u64>trees * <u64>stride * <u64>NODE_BYTES);
-  m.leaves = allocBytes(<u64>trees * <u64>stride << 3);
-  m.depths = allocBytes(<u64>trees << 2);
-  m.feat = allocBytes(<u64>dims << 2);
-  m.boxes = allocBytes(<u64>trees * <u64>dims << 4);
-  m.invC = allocBytes(<u64>trees << 3);
-  m.ibox = allocBytes(<u64>dims << 4);
-  if (m.nodes == 0 || m.leaves == 0 || m.depths == 0 || m.feat == 0 || m.boxes == 0 || m.invC == 0 || m.ibox == 0) {
-    releaseModel(m);
-    return ERR_NOMEM;
-  }
-  m.trees = trees;
-  m.psi = psi;
-  m.dims = dims;
-  m.stride = stride;
-  for (let i = 0; i < dims; i++) store<i32>(m.feat + (<usize>i << 2), i);
+  const m = newModel(trees, psi, dims);
+  if (m === null) return ERR_NOMEM;
   m.windowCap = psi * DEFAULT_WINDOW_FACTOR < MAX_WINDOW ? psi * DEFAULT_WINDOW_FACTOR : MAX_WINDOW;
   rngSeed(changetype<usize>(m), seed);
   const h = register(m);
@@ -69,19 +52,6 @@ export function forest_new(trees: i32, psi: i32, dims: i32, seed: u64): i32 {
     return ERR_LIMIT;
   }
   return h;
-}
-
-function releaseModel(m: Model): void {
-  freeBytes(m.nodes);
-  freeBytes(m.leaves);
-  freeBytes(m.depths);
-  freeBytes(m.feat);
-  freeBytes(m.boxes);
-  freeBytes(m.invC);
-  freeBytes(m.ibox);
-  freeBytes(m.window);
-  freeBytes(m.windowIdx);
-  freeBytes(changetype<usize>(m));
 }
 
 /** Frees a model: 0, or ERR_HANDLE for an unknown or already freed handle. */
@@ -107,19 +77,7 @@ function checkRows(m: Model | null, rows: usize, n: i32): i32 {
 
 /** Allocates the window ring buffer if it is not there yet; false when out of memory. */
 function ensureWindow(m: Model): bool {
-  if (m.window != 0) return true;
-  const w = allocBytes(<u64>m.windowCap * <u64>m.dims << 3);
-  const wi = allocBytes(<u64>m.windowCap << 2);
-  if (w == 0 || wi == 0) {
-    freeBytes(w);
-    freeBytes(wi);
-    return false;
-  }
-  m.window = w;
-  m.windowIdx = wi;
-  m.windowCount = 0;
-  m.windowHead = 0;
-  return true;
+  return m.window != 0 || allocWindow(m);
 }
 
 /**
@@ -194,6 +152,45 @@ export function forest_score(h: i32, rows: usize, n: i32, out: usize): i32 {
 }
 
 // ---- extensions (additive to ABI v1) ----
+
+/**
+ * Size in bytes of the model's snapshot (what forest_snapshot writes now), or ERR_HANDLE (as f64).
+ * The layout is in docs/kernel.md ("Snapshot format"); it changes whenever the model does.
+ */
+export function forest_snapshot_size(h: i32): f64 {
+  const m = lookup(h);
+  if (m === null) return <f64>ERR_HANDLE;
+  return <f64>snapshotSize(m);
+}
+
+/**
+ * Writes the model's snapshot (trees, sample boxes, window, rebuild schedule, RNG state, flags;
+ * versioned, CRC-32 trailer) to out_ptr .. out_ptr + cap. Returns the bytes written, or
+ * ERR_HANDLE, ERR_BOUNDS (the buffer is outside the heap, or cap < 0), ERR_PARAM (cap below
+ * forest_snapshot_size) or ERR_NOMEM (larger than 2^31 - 1 bytes). The model is not changed.
+ */
+export function forest_snapshot(h: i32, out: usize, cap: i32): i32 {
+  const m = lookup(h);
+  if (m === null) return ERR_HANDLE;
+  if (cap < 0 || !inHeap(out, <u64>cap)) return ERR_BOUNDS;
+  const size = snapshotSize(m);
+  if (size > <u64>cap) return ERR_PARAM;
+  if (size > <u64>i32.MAX_VALUE) return ERR_NOMEM;
+  writeSnapshot(m, out, size);
+  return <i32>size;
+}
+
+/**
+ * Restores a model from the len bytes at in_ptr written by forest_snapshot (of this or another
+ * instance or host): a new handle whose scores, updates and later snapshots are bit-identical to
+ * the original's. ERR_BOUNDS (buffer outside the heap, or len < 0), ERR_SNAPSHOT_VERSION (another
+ * format or ABI version), ERR_SNAPSHOT (wrong magic, truncated, checksum or contents invalid),
+ * ERR_NOMEM or ERR_LIMIT. Never traps on any bytes.
+ */
+export function forest_restore(src: usize, len: i32): i32 {
+  if (len < 0 || !inHeap(src, <u64>len)) return ERR_BOUNDS;
+  return restoreSnapshot(src, len);
+}
 
 /**
  * Sets the streaming window to w rows (default 4 * psi); keeps the most recent min(count, w)

@@ -8,6 +8,12 @@ import { allocBytes, freeBytes } from './alloc';
 /** Bytes per tree node: [f64 value][i32 feature][i32 child]. See forest.ts. */
 export const NODE_BYTES: usize = 16;
 
+// parameter limits (ERR_PARAM outside them from forest_new / forest_set_window, ERR_SNAPSHOT in a snapshot)
+export const MAX_TREES: i32 = 100_000;
+export const MAX_PSI: i32 = 1 << 24;
+export const MAX_DIMS: i32 = 1 << 16;
+export const MAX_WINDOW: i32 = 1 << 26;
+
 @unmanaged
 export class Model {
   rng0: u64; // xoshiro256** state (4 words), first so its address is the record's
@@ -39,6 +45,65 @@ export class Model {
   ibox: usize; // f64[dims * 2]: intersection of the built trees' boxes
   iboxStale: i32; // 1 when a tree was rebuilt since ibox was computed
   rangeAware: i32; // 1: score with the range-aware path length (forest.ts)
+}
+
+/**
+ * Allocates a model record and its tree arrays for `trees` trees of up to `psi` points over `dims`
+ * features (parameters already validated): zeroed fields, identity feature permutation, no window
+ * yet (windowCap 0), RNG unseeded. null when out of memory (nothing is left allocated).
+ */
+export function newModel(trees: i32, psi: i32, dims: i32): Model | null {
+  const stride = 2 * psi - 1;
+  const m = changetype<Model>(allocBytes(offsetof<Model>()));
+  if (changetype<usize>(m) == 0) return null;
+  memory.fill(changetype<usize>(m), 0, offsetof<Model>());
+  m.nodes = allocBytes(<u64>trees * <u64>stride * <u64>NODE_BYTES);
+  m.leaves = allocBytes(<u64>trees * <u64>stride << 3);
+  m.depths = allocBytes(<u64>trees << 2);
+  m.feat = allocBytes(<u64>dims << 2);
+  m.boxes = allocBytes(<u64>trees * <u64>dims << 4);
+  m.invC = allocBytes(<u64>trees << 3);
+  m.ibox = allocBytes(<u64>dims << 4);
+  if (m.nodes == 0 || m.leaves == 0 || m.depths == 0 || m.feat == 0 || m.boxes == 0 || m.invC == 0 || m.ibox == 0) {
+    releaseModel(m);
+    return null;
+  }
+  m.trees = trees;
+  m.psi = psi;
+  m.dims = dims;
+  m.stride = stride;
+  for (let i = 0; i < dims; i++) store<i32>(m.feat + (<usize>i << 2), i);
+  return m;
+}
+
+/** Frees a model record and every array it owns (fields that are 0 are skipped). */
+export function releaseModel(m: Model): void {
+  freeBytes(m.nodes);
+  freeBytes(m.leaves);
+  freeBytes(m.depths);
+  freeBytes(m.feat);
+  freeBytes(m.boxes);
+  freeBytes(m.invC);
+  freeBytes(m.ibox);
+  freeBytes(m.window);
+  freeBytes(m.windowIdx);
+  freeBytes(changetype<usize>(m));
+}
+
+/** Allocates the window ring buffer (windowCap rows) and its sampling scratch, empty; false when out of memory. */
+export function allocWindow(m: Model): bool {
+  const w = allocBytes(<u64>m.windowCap * <u64>m.dims << 3);
+  const wi = allocBytes(<u64>m.windowCap << 2);
+  if (w == 0 || wi == 0) {
+    freeBytes(w);
+    freeBytes(wi);
+    return false;
+  }
+  m.window = w;
+  m.windowIdx = wi;
+  m.windowCount = 0;
+  m.windowHead = 0;
+  return true;
 }
 
 const SLOT_BITS: i32 = 20;
