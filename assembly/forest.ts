@@ -312,8 +312,9 @@ export function scoreRows(m: Model, rows: usize, n: i32, out: usize): void {
 // h being the walk's own path length (L + c(leaf size)). At the leaf the isolated length is
 // min(L + 1, h) because a one-point leaf (h = L) has nothing left to split off. Every term is at
 // most h, so the rule never lowers a score. A point inside a tree's box has every q = 0 and scores
-// bit for bit as with the paper's rule; a point far outside every box approaches h' = 1 (a tree
-// that is one leaf: h' = 1 for any point off its constant sample).
+// bit for bit as with the paper's rule. A point far beyond the box in every feature approaches
+// h' = 1 (q -> 1 at the root; a tree that is one leaf gives h' = 1 for any point off its constant
+// sample); far beyond in j of F varying features, q -> j/F at each node.
 
 /** Largest feature count range-aware scoring tracks per node (the bounds live on the stack). */
 export const RA_MAX_DIMS: i32 = 16;
