@@ -2,24 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { ERR, IsolationForest, Kernel, KernelError } from '../../src/kernel/index.js';
 import { codeOf } from '../support/kernel-code.js';
+import { bits, uniform } from './helpers.js';
 
 const kernel = Kernel.load();
 const k = kernel.exports;
-
-/** Deterministic pseudo-random data (mulberry32), row-major n x dims in [0, 1). */
-function uniform(n: number, dims: number, seed = 1): Float64Array {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float64Array.from({ length: n * dims }, next);
-}
-
-const bits = (xs: Float64Array) => Array.from(new BigUint64Array(xs.buffer.slice(xs.byteOffset, xs.byteOffset + xs.byteLength)));
 
 describe('path length and height limit', () => {
   it('c(n) follows the paper with scikit-learn\'s harmonic approximation', () => {
@@ -283,9 +269,9 @@ describe('error codes (never a trap)', () => {
       const pick = s % 4;
       return pick === 0 ? s | 0 : pick === 1 ? s % 4096 : pick === 2 ? -(s % 100) : s % 200_000;
     };
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 26_000; i++) {
       const a = rnd(), b = rnd(), c = rnd(), d = rnd();
-      switch (i % 9) {
+      switch (i % 13) {
         case 0: ex.forest_new(a % 300, b % 600, c % 50, BigInt(d)); break;
         case 1: ex.forest_fit(a & 0xff, b, c % 5000); break;
         case 2: ex.forest_update(a & 0xff, b, c % 5000); break;
@@ -295,6 +281,10 @@ describe('error codes (never a trap)', () => {
         case 6: ex.free(ex.alloc(b & 0xffff)); break;
         case 7: ex.forest_set_window(a & 0xff, b); break;
         case 8: ex.forest_window_len(a); break;
+        case 9: ex.forest_set_range_aware(a & 0xff, b % 3); break;
+        case 10: ex.forest_snapshot_size(a & 0xff); break;
+        case 11: ex.forest_snapshot(a & 0xff, b, c); break;
+        case 12: { const h = ex.forest_restore(b, c % 5000); if (h >= 0) ex.forest_free(h); break; }
       }
     }
     // still healthy

@@ -142,6 +142,41 @@ describe('snapshot round trip', () => {
   });
 });
 
+describe('size and time (the figures in docs/kernel.md)', () => {
+  it('trees 100, psi 256, dims 3, window 2048: fitted, then a full window streamed', () => {
+    const f = kernel.forest({ trees: 100, sampleSize: 256, dims: 3, seed: 1, window: 2048 });
+    const empty = f.snapshot().length;
+    f.fit(uniform(5000, 3, 16));
+    const fitted = f.snapshot().length;
+    const X = uniform(2048, 3, 17);
+    for (let i = 0; i < 2048; i += 64) f.update(X.subarray(i * 3, (i + 64) * 3));
+    const timeMs = (fn: () => void, n: number) => {
+      fn();
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = process.hrtime.bigint();
+        fn();
+        ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      return ms.sort((a, b) => a - b)[n >> 1];
+    };
+    let snap = f.snapshot();
+    const snapMs = timeMs(() => (snap = f.snapshot()), 21);
+    const restoreMs = timeMs(() => IsolationForest.restore(kernel, snap).free(), 21);
+    const d = decodeSnapshot(snap);
+    console.log(
+      `snapshot at trees 100, psi 256, dims 3, window 2048: ${snap.length} bytes (${d.totalNodes} nodes, ` +
+        `${(d.totalNodes / 100).toFixed(1)} per tree; ${fitted} bytes right after a fit of 5000 rows, ${empty} before any data); ` +
+        `wall-clock median of 21: snapshot ${snapMs.toFixed(2)} ms, restore ${restoreMs.toFixed(2)} ms (2 shared cores)`,
+    );
+    expect(empty).toBe(96 + 16 + 4); // header, RNG, 3 features padded to 16 bytes, CRC
+    expect(snap.length).toBe(96 + 16 + 100 * (16 + 48) + 16 * d.totalNodes + 2048 * 24 + 4);
+    expect(d.totalNodes / 100).toBeGreaterThan(100); // about 2 * 256 / (a few points per leaf)
+    expect(d.totalNodes / 100).toBeLessThan(511);
+    f.free();
+  });
+});
+
 describe('the bytes follow docs/kernel.md', () => {
   it('header, arrays, window and CRC-32 decode as documented, and the decoded trees score as the kernel does', () => {
     const X = uniform(600, 3, 12);
