@@ -36,7 +36,7 @@ function section(heading: string): string {
   return end < 0 ? rest : rest.slice(0, end);
 }
 const tableRows = (text: string) =>
-  text.split('\n').filter((l) => /^\|/.test(l) && !/^\|\s*-/.test(l)).slice(1).map((l) => l.replace(/^\|\s*|\s*\|$/g, '').split(/\s+\|\s+/));
+  text.split('\n').filter((l) => /^\|/.test(l) && !/^[|:\s-]+$/.test(l)).slice(1).map((l) => l.replace(/^\|\s*|\s*\|$/g, '').split(/\s+\|\s+/));
 
 /** Function exports with their signatures, and global exports, read from the wasm binary. */
 function readWasm(bytes: Uint8Array) {
