@@ -231,10 +231,13 @@ export function forest_set_window(h: i32, w: i32): i32 {
 }
 
 /**
- * Range-aware scoring on (1) or off (0, the paper's rule, the default): with it, a point outside a
- * tree's sample range is isolated at the root with probability excess/(span + excess) per feature
- * (forest.ts explains the rule), so a change from a constant and a value far beyond everything
- * learnt score near 1 instead of as the boundary leaf. 0, ERR_HANDLE or ERR_PARAM.
+ * Range-aware scoring on (1) or off (0, the paper's rule, the default): with it, at each node of a
+ * point's path (its final leaf included) the point is isolated with probability q, the chance that
+ * a split drawn as if the point were in the node's sample falls between them (excess/(span +
+ * excess) averaged over the features; forest.ts and docs/kernel.md give the rule). So a change
+ * from a constant and a value far beyond everything learnt score near 1 instead of as the boundary
+ * leaf, while a point inside every tree's sample box keeps its score bit for bit. Carried by
+ * snapshots. 0, ERR_HANDLE, ERR_PARAM (on not 0 or 1, or 1 with dims > RA_MAX_DIMS) or ERR_NOMEM.
  */
 export function forest_set_range_aware(h: i32, on: i32): i32 {
   const m = lookup(h);
