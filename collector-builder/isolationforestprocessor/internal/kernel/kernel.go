@@ -4,6 +4,7 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -85,6 +86,7 @@ type Instance struct {
 	forestFree                                      api.Function
 	setWindow                                       api.Function // optional extension export
 	setRangeAware                                   api.Function // optional extension export
+	snapshotSize, snapshot, restore                 api.Function // optional extension exports
 	stack                                           [5]uint64
 	buf                                             uint32 // pointer to the I/O buffer in linear memory
 	bufBytes                                        uint32
@@ -97,8 +99,12 @@ func (m *Module) NewInstance(ctx context.Context) (*Instance, error) {
 	}
 	k := &Instance{mod: mod}
 	need := map[string]*api.Function{
-		"abi_version": nil, "alloc": &k.alloc, "free": &k.free, "forest_new": &k.forestNew, "forest_fit": &k.forestFit,
-		"forest_update": &k.forestUpdate, "forest_score": &k.forestScore, "forest_free": &k.forestFree,
+		kernelExportAbiVersion: nil, kernelExportAlloc: &k.alloc, kernelExportFree: &k.free, kernelExportForestNew: &k.forestNew,
+		kernelExportForestFit: &k.forestFit, kernelExportForestUpdate: &k.forestUpdate, kernelExportForestScore: &k.forestScore,
+		kernelExportForestFree: &k.forestFree,
+	}
+	if len(need) != len(kernelCoreExports) {
+		panic("kernel host: the core exports of assembly/abi.json changed; update NewInstance")
 	}
 	for name, dst := range need {
 		fn := mod.ExportedFunction(name)
@@ -110,9 +116,12 @@ func (m *Module) NewInstance(ctx context.Context) (*Instance, error) {
 			*dst = fn
 		}
 	}
-	k.setWindow = mod.ExportedFunction("forest_set_window")
-	k.setRangeAware = mod.ExportedFunction("forest_set_range_aware")
-	res, err := mod.ExportedFunction("abi_version").Call(ctx)
+	k.setWindow = mod.ExportedFunction(kernelExportForestSetWindow)
+	k.setRangeAware = mod.ExportedFunction(kernelExportForestSetRangeAware)
+	k.snapshotSize = mod.ExportedFunction(kernelExportForestSnapshotSize)
+	k.snapshot = mod.ExportedFunction(kernelExportForestSnapshot)
+	k.restore = mod.ExportedFunction(kernelExportForestRestore)
+	res, err := mod.ExportedFunction(kernelExportAbiVersion).Call(ctx)
 	if err != nil {
 		_ = mod.Close(ctx)
 		return nil, fmt.Errorf("calling abi_version: %w", err)
@@ -143,7 +152,7 @@ func (k *Instance) call(ctx context.Context, fn api.Function, name string, param
 // NewForest creates a model; window <= 0 keeps the kernel's default window; rangeAware switches on
 // the kernel's range-aware scoring where the kernel has that extension (HasRangeAware).
 func (k *Instance) NewForest(ctx context.Context, trees, psi, dims, window int, seed uint64, rangeAware bool) (int32, error) {
-	h, err := k.call(ctx, k.forestNew, "forest_new", uint64(uint32(trees)), uint64(uint32(psi)), uint64(uint32(dims)), seed)
+	h, err := k.call(ctx, k.forestNew, kernelExportForestNew, uint64(uint32(trees)), uint64(uint32(psi)), uint64(uint32(dims)), seed)
 	if err != nil {
 		return 0, err
 	}
@@ -259,7 +268,7 @@ func (k *Instance) Score(ctx context.Context, h int32, rows []float64, out []flo
 	if err != nil {
 		return err
 	}
-	if rc == codeNotFitted {
+	if rc == kernelErrNotFitted {
 		return ErrNotFitted
 	}
 	if rc < 0 {
@@ -303,4 +312,97 @@ func allocBlock(n int64) int64 {
 		b <<= 1
 	}
 	return b
+}
+
+// ErrNoSnapshots: the kernel (kernel_path) lacks the snapshot extension.
+var ErrNoSnapshots = errors.New("kernel does not export forest_snapshot/forest_restore")
+
+// HasSnapshots says whether the kernel can serialise and restore forests.
+func (k *Instance) HasSnapshots() bool {
+	return k.snapshotSize != nil && k.snapshot != nil && k.restore != nil
+}
+
+// Snapshot serialises forest h (docs/kernel.md "Snapshot format": versioned, checksummed).
+func (k *Instance) Snapshot(ctx context.Context, h int32) ([]byte, error) {
+	if !k.HasSnapshots() {
+		return nil, ErrNoSnapshots
+	}
+	k.stack[0] = uint64(uint32(h))
+	if err := k.snapshotSize.CallWithStack(ctx, k.stack[:]); err != nil {
+		return nil, fmt.Errorf("kernel %s: %w", kernelExportForestSnapshotSize, err)
+	}
+	size := api.DecodeF64(k.stack[0]) // bytes, or a negative error code
+	if size < 0 {
+		return nil, &CodeError{kernelExportForestSnapshotSize, int32(size)}
+	}
+	if size > float64(MemoryLimit) {
+		return nil, fmt.Errorf("kernel %s: %v bytes", kernelExportForestSnapshotSize, size)
+	}
+	n := uint32(size)
+	if err := k.ensureBuffer(ctx, n); err != nil {
+		return nil, err
+	}
+	rc, err := k.call(ctx, k.snapshot, kernelExportForestSnapshot, uint64(uint32(h)), uint64(k.buf), uint64(n))
+	if err != nil {
+		return nil, err
+	}
+	if rc < 0 {
+		return nil, &CodeError{kernelExportForestSnapshot, rc}
+	}
+	view, ok := k.mod.Memory().Read(k.buf, uint32(rc))
+	if !ok {
+		return nil, errors.New("kernel snapshot outside memory")
+	}
+	return bytes.Clone(view), nil
+}
+
+// Restore creates a forest from a snapshot; a snapshot that is corrupt, truncated or of another
+// format or ABI is a CodeError (ERR_SNAPSHOT, ERR_SNAPSHOT_VERSION), never a trap.
+func (k *Instance) Restore(ctx context.Context, snap []byte) (int32, error) {
+	if !k.HasSnapshots() {
+		return 0, ErrNoSnapshots
+	}
+	if len(snap) == 0 || len(snap) > MemoryLimit/2 {
+		return 0, &CodeError{kernelExportForestRestore, kernelErrSnapshot}
+	}
+	if err := k.ensureBuffer(ctx, uint32(len(snap))); err != nil {
+		return 0, err
+	}
+	if !k.mod.Memory().Write(k.buf, snap) {
+		return 0, errors.New("kernel I/O buffer outside memory")
+	}
+	h, err := k.call(ctx, k.restore, kernelExportForestRestore, uint64(k.buf), uint64(uint32(len(snap))))
+	if err != nil {
+		return 0, err
+	}
+	if h < 0 {
+		return 0, &CodeError{kernelExportForestRestore, h}
+	}
+	return h, nil
+}
+
+// SnapshotParams are a snapshot's model parameters, read from its header without restoring it.
+type SnapshotParams struct {
+	Format, ABI              uint16
+	Trees, Psi, Dims, Window int32
+}
+
+// ReadSnapshotHeader reads a snapshot's header (magic "MIFS"; format and ABI versions at 4 and
+// 6; trees, psi, dims and window capacity at 16, 20, 24, 28, little-endian).
+func ReadSnapshotHeader(snap []byte) (SnapshotParams, error) {
+	if len(snap) < 32 || string(snap[:4]) != "MIFS" {
+		return SnapshotParams{}, errors.New("not a forest snapshot")
+	}
+	le := binary.LittleEndian
+	return SnapshotParams{
+		Format: le.Uint16(snap[4:]), ABI: le.Uint16(snap[6:]),
+		Trees: int32(le.Uint32(snap[16:])), Psi: int32(le.Uint32(snap[20:])), Dims: int32(le.Uint32(snap[24:])), Window: int32(le.Uint32(snap[28:])),
+	}, nil
+}
+
+// IsSnapshotError says whether err is a kernel's refusal of a snapshot (corrupt, or another
+// format or ABI).
+func IsSnapshotError(err error) bool {
+	var ce *CodeError
+	return errors.As(err, &ce) && (ce.Code == kernelErrSnapshot || ce.Code == kernelErrSnapshotVersion)
 }

@@ -2,6 +2,10 @@ package kernel
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"hash/crc32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +15,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -27,10 +32,17 @@ type vectorFile struct {
 		Window *int   `json:"window"`
 	} `json:"params"`
 	Steps []struct {
-		Op           string          `json:"op"`
-		Rows         [][]vectorFloat `json:"rows"`
-		ExpectedCode int32           `json:"expected_code"`
-		ExpectedBits []string        `json:"expected_bits"`
+		Op             string          `json:"op"`
+		Rows           [][]vectorFloat `json:"rows"`
+		ExpectedCode   int32           `json:"expected_code"`
+		ExpectedBits   []string        `json:"expected_bits"`
+		On             int             `json:"on"`
+		ExpectedLength int             `json:"expected_length"`
+		ExpectedCRC32  string          `json:"expected_crc32"`
+		ExpectedSHA256 string          `json:"expected_sha256"`
+		ExpectedBase64 string          `json:"expected_base64"`
+		Source         string          `json:"source"`
+		Base64         string          `json:"base64"`
 	} `json:"steps"`
 }
 
@@ -50,8 +62,6 @@ func (f *vectorFloat) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// errDims mirrors ERR_DIMS (-8): row width is checked by the host.
-const errDims int32 = -8
 
 func resultCode(err error) int32 {
 	var ce *CodeError
@@ -59,7 +69,7 @@ func resultCode(err error) int32 {
 	case err == nil:
 		return 0
 	case errors.Is(err, ErrNotFitted):
-		return codeNotFitted
+		return kernelErrNotFitted
 	case errors.As(err, &ce):
 		return ce.Code
 	}
@@ -69,6 +79,9 @@ func resultCode(err error) int32 {
 func TestGoldenVectors(t *testing.T) {
 	files, err := filepath.Glob("../../../../test/vectors/*.json")
 	require.NoError(t, err)
+	more, err := filepath.Glob("../../../../test/vectors/*/*.json")
+	require.NoError(t, err)
+	files = append(files, more...)
 	require.NotEmpty(t, files, "no golden vectors in test/vectors")
 	ctx := context.Background()
 	mod, err := NewModule(ctx, testKernel(t))
@@ -91,13 +104,14 @@ func TestGoldenVectors(t *testing.T) {
 			}
 			h, err := k.NewForest(ctx, v.Params.Trees, v.Params.Psi, v.Params.Dims, window, seed, false)
 			require.NoError(t, err)
+			var last []byte // the latest snapshot
 			for i, step := range v.Steps {
 				where := fmt.Sprintf("step %d (%s)", i, step.Op)
 				rows := make([]float64, 0, len(step.Rows)*v.Params.Dims)
 				code := int32(0)
 				for _, r := range step.Rows {
 					if len(r) != v.Params.Dims {
-						code = errDims
+						code = kernelErrDims
 					}
 					for _, x := range r {
 						rows = append(rows, float64(x))
@@ -106,6 +120,35 @@ func TestGoldenVectors(t *testing.T) {
 				var scores []float64
 				if code == 0 {
 					switch step.Op {
+					case "set_range_aware":
+						rc, err := k.call(ctx, k.setRangeAware, kernelExportForestSetRangeAware, uint64(uint32(h)), uint64(step.On))
+						require.NoError(t, err, where)
+						code = rc
+					case "snapshot":
+						snap, err := k.Snapshot(ctx, h)
+						code = resultCode(err)
+						if err == nil {
+							require.Len(t, snap, step.ExpectedLength, where)
+							assert.Equal(t, step.ExpectedCRC32, fmt.Sprintf("%08x", crc32.ChecksumIEEE(snap[:len(snap)-4])), where)
+							sum := sha256.Sum256(snap)
+							assert.Equal(t, step.ExpectedSHA256, hex.EncodeToString(sum[:]), where)
+							if step.ExpectedBase64 != "" {
+								assert.Equal(t, step.ExpectedBase64, base64.StdEncoding.EncodeToString(snap), where)
+							}
+							last = snap
+						}
+					case "restore":
+						src := last
+						if step.Source == "base64" {
+							src, err = base64.StdEncoding.DecodeString(step.Base64)
+							require.NoError(t, err, where)
+						}
+						restored, err := k.Restore(ctx, src)
+						code = resultCode(err)
+						if err == nil {
+							require.NoError(t, k.FreeForest(ctx, h))
+							h = restored
+						}
 					case "fit":
 						code = resultCode(k.Fit(ctx, h, rows, len(step.Rows)))
 					case "update":
