@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
+
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/detect"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/forests"
 	"github.com/mirador-signals/mirador/collector-builder/isolationforestprocessor/internal/kernel"
@@ -80,6 +82,11 @@ type Config struct {
 	// KernelPath loads this .wasm (same ABI) instead of the embedded kernel.
 	KernelPath string `mapstructure:"kernel_path"`
 
+	// Storage is the id of a storage extension (e.g. file_storage) where forests and every series'
+	// state are saved every SnapshotInterval and at shutdown, and read back at start (nil: none).
+	Storage          *component.ID `mapstructure:"storage"`
+	SnapshotInterval time.Duration `mapstructure:"snapshot_interval"`
+
 	// Events: anomaly events (OTLP log records at each alarm's onset and resolve), emitted by an
 	// anomaly_events receiver that names this processor.
 	Events EventsConfig `mapstructure:"events"`
@@ -126,7 +133,8 @@ func createDefaultConfig() *Config {
 		Instances:      0,
 		KernelPath:     "",
 
-		Events: EventsConfig{Enabled: true, MaxPerSeriesPerHour: 6, TraceIDs: 5},
+		SnapshotInterval: 5 * time.Minute,
+		Events:           EventsConfig{Enabled: true, MaxPerSeriesPerHour: 6, TraceIDs: 5},
 	}
 }
 
@@ -204,6 +212,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Instances < 0 || c.Instances > 1024 {
 		bad("instances", "must be between 0 (GOMAXPROCS) and 1024, got %d", c.Instances)
+	}
+	if c.SnapshotInterval < 10*time.Second || c.SnapshotInterval > 24*time.Hour {
+		bad("snapshot_interval", "must be between 10s and 24h, got %v", c.SnapshotInterval)
 	}
 	if c.Events.MaxPerSeriesPerHour < 1 || c.Events.MaxPerSeriesPerHour > 65535 {
 		bad("events::max_per_series_per_hour", "must be between 1 and 65535, got %d", c.Events.MaxPerSeriesPerHour)

@@ -28,6 +28,8 @@ func TestConfigStruct(t *testing.T) {
 	require.NoError(t, createDefaultConfig().Validate())
 }
 
+var storageID = component.MustNewID("file_storage")
+
 func TestLoadConfig(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
@@ -45,6 +47,7 @@ func TestLoadConfig(t *testing.T) {
 			MaxSeries: 1000, SeriesTTL: 2 * time.Hour,
 			OutputMode: OutputModeAttributes, ScorePrecision: 3, Instances: 2, KernelPath: "/opt/kernels/isolation_forest.wasm",
 			Events: EventsConfig{Enabled: false, MaxPerSeriesPerHour: 2, TraceIDs: 3},
+			Storage: &storageID, SnapshotInterval: time.Minute,
 		}},
 		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "threshold: must be in (0, 1), got 1.5"},
 		{id: component.NewIDWithName(metadata.Type, "bad_resolve"), wantErr: "resolve_threshold: must be in (0, threshold (0.5)], got 0.6"},
@@ -92,6 +95,7 @@ func TestValidateNamesEveryKey(t *testing.T) {
 		"output_mode":            func(c *Config) { c.OutputMode = "both" },
 		"score_precision":        func(c *Config) { c.ScorePrecision = -1 },
 		"instances":              func(c *Config) { c.Instances = -1 },
+		"snapshot_interval":      func(c *Config) { c.SnapshotInterval = time.Second },
 	}
 	for key, breakIt := range cases {
 		cfg := createDefaultConfig()
@@ -141,8 +145,8 @@ func TestReadmeOptionTable(t *testing.T) {
 				continue
 			}
 			want := strings.Trim(doc, "`")
-			if key == "instances" || key == "kernel_path" {
-				// 0 means GOMAXPROCS and "" the embedded kernel: documented in words.
+			if key == "instances" || key == "kernel_path" || key == "storage" {
+				// 0 means GOMAXPROCS, "" the embedded kernel and no storage none: documented in words.
 				continue
 			}
 			assert.Equal(t, want, formatDefault(v.Field(i)), "README default of %q", key)

@@ -2,6 +2,7 @@ package isolationforestprocessor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -77,7 +79,14 @@ type isolationForestProcessor struct {
 	capLog    rateLimitedLog
 	nextSweep atomic.Int64 // unix seconds: when maintain runs next
 	hub       *events.Hub  // where anomaly events go (the anomaly_events receiver naming this processor)
+	id        component.ID
+	store     storage.Client // option storage: where the state is saved (nil: not saved)
+	stopSave  chan struct{}
+	saveDone  chan struct{}
 }
+
+// seriesSlot is one series' slot in a shard.
+type seriesSlot = series.Slot[seriesState]
 
 // shard holds a share of the series, behind one mutex.
 type shard struct {
@@ -158,7 +167,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcesso
 	}
 	p := &isolationForestProcessor{
 		cfg: cfg, logger: set.Logger, tel: tel, now: time.Now,
-		detP: cfg.detectParams(), alarmP: cfg.alarmParams(), n: cfg.instances(),
+		detP: cfg.detectParams(), alarmP: cfg.alarmParams(), n: cfg.instances(), id: set.ID,
 	}
 	if cfg.ScorePrecision <= 4 { // scores lie in [0, 1]: at most 10^p+1 distinct strings
 		steps := int(math.Pow10(cfg.ScorePrecision))
@@ -186,7 +195,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcesso
 }
 
 // start compiles the kernel once and creates the pools; any failure names the key at fault.
-func (p *isolationForestProcessor) start(ctx context.Context, _ component.Host) error {
+func (p *isolationForestProcessor) start(ctx context.Context, host component.Host) error {
 	wasm, source := embeddedKernel, "embedded kernel"
 	if p.cfg.KernelPath != "" {
 		b, err := os.ReadFile(p.cfg.KernelPath)
@@ -220,15 +229,33 @@ func (p *isolationForestProcessor) start(ctx context.Context, _ component.Host) 
 		p.pools = append(p.pools, pool)
 	}
 	p.logger.Info("isolationforest kernel ready", zap.String("kernel", source), zap.Int("instances", p.n))
+	if err := p.openStorage(ctx, host); err != nil {
+		_ = mod.Close(ctx)
+		return err
+	}
+	if p.store != nil {
+		p.restore(ctx)
+		p.stopSave, p.saveDone = make(chan struct{}), make(chan struct{})
+		go p.saveLoop(p.stopSave, p.saveDone)
+	}
 	return nil
 }
 
 func (p *isolationForestProcessor) shutdown(ctx context.Context) error {
+	var errs []error
+	if p.store != nil {
+		close(p.stopSave)
+		<-p.saveDone
+		if err := p.save(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("saving state at shutdown: %w", err))
+		}
+		errs = append(errs, p.store.Close(ctx))
+	}
 	p.tel.Shutdown()
 	if p.module != nil {
-		return p.module.Close(ctx) // closes every instance
+		errs = append(errs, p.module.Close(ctx)) // closes every instance
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (p *isolationForestProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {

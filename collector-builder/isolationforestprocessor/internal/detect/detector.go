@@ -24,7 +24,7 @@ type Series struct {
 	B      *Signal // the second signal of histograms and summaries (allocated for them only)
 	Season *Season // nil until the series has sent points a day apart (or with Seasonal off)
 	N      uint32  // points seen (saturating)
-	first  uint64  // timestamp of the first point (ns), until Season is allocated
+	First  uint64  // timestamp of the first point (ns), until Season is allocated
 }
 
 // Strength is one point's evidence, each kind divided by its alarm level (1 = at the level), and
@@ -108,10 +108,10 @@ func (s *Series) Observe(a, b float64, hasB bool, t uint64, p *Params) (st Stren
 	if p.Seasonal {
 		if s.Season == nil {
 			switch {
-			case s.first == 0 || t < s.first:
-				s.first = t
-			case t >= s.first+dayNs:
-				s.Season = &Season{First: s.first}
+			case s.First == 0 || t < s.First:
+				s.First = t
+			case t >= s.First+dayNs:
+				s.Season = &Season{First: s.First}
 			}
 		}
 		if s.Season != nil {

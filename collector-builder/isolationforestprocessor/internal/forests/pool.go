@@ -302,3 +302,67 @@ func (pl *Pool) recreate(ctx context.Context) bool {
 	pl.inst = inst
 	return true
 }
+
+// ModelSnapshot is what a group's model keeps across a restart: its forest (kernel snapshot
+// bytes) and its learning schedule. The reservoir (a sample waiting for the next refresh) is not
+// kept: the next interval fills it again.
+type ModelSnapshot struct {
+	Group       uint64
+	Forest      []byte // nil: the group had no forest
+	Fed         int
+	DataTime    uint64
+	NextRefresh uint64
+}
+
+// Export snapshots the pool's models one at a time (the pool's lock is released between
+// forests, so ingestion goes on); a forest the kernel cannot snapshot is skipped and reported.
+func (pl *Pool) Export(ctx context.Context) (out []ModelSnapshot, err error) {
+	pl.mu.Lock()
+	groups := make([]uint64, 0, len(pl.models))
+	for g := range pl.models {
+		groups = append(groups, g)
+	}
+	pl.mu.Unlock()
+	for _, g := range groups {
+		pl.mu.Lock()
+		m := pl.models[g]
+		if m != nil && m.handle >= 0 && pl.inst != nil {
+			var snap []byte
+			if snap, err = pl.inst.Snapshot(ctx, m.handle); err == nil {
+				out = append(out, ModelSnapshot{Group: g, Forest: snap, Fed: m.fed, DataTime: m.dataTime, NextRefresh: m.nextRefresh})
+			}
+		}
+		pl.mu.Unlock()
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// Import restores models saved by Export into the pool (at start, before any batch). A forest
+// the kernel refuses (corrupt, another ABI or format) is skipped and counted in refused; its
+// group starts afresh. Models beyond MaxForests are skipped too.
+func (pl *Pool) Import(ctx context.Context, models []ModelSnapshot, now int64) (restored, refused int, err error) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for _, s := range models {
+		if pl.forests >= pl.p.MaxForests || s.Forest == nil {
+			continue
+		}
+		h, err := pl.inst.Restore(ctx, s.Forest)
+		if err != nil {
+			if kernel.IsSnapshotError(err) {
+				refused++
+				continue
+			}
+			return restored, refused, err
+		}
+		m := pl.model(s.Group)
+		m.handle, m.fed, m.fitted = h, s.Fed, s.Fed >= min(pl.p.SampleSize, pl.p.WindowSize)
+		m.dataTime, m.nextRefresh, m.lastUsed = s.DataTime, s.NextRefresh, now
+		pl.forests++
+		restored++
+	}
+	return restored, refused, nil
+}

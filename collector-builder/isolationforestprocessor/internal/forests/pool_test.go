@@ -122,4 +122,3 @@ func TestReservoirIsUniform(t *testing.T) {
 	total := float64(firstHalf + secondHalf)
 	assert.InDelta(t, 0.5, float64(firstHalf)/total, 0.03, "early and late vectors equally likely")
 }
-

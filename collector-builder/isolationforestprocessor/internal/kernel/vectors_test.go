@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"hash/crc32"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -61,7 +61,6 @@ func (f *vectorFloat) UnmarshalJSON(b []byte) error {
 	*f = vectorFloat(v)
 	return err
 }
-
 
 func resultCode(err error) int32 {
 	var ce *CodeError

@@ -38,6 +38,8 @@ type TelemetryBuilder struct {
 	ProcessorIsolationforestPointsScored         metric.Int64Counter
 	ProcessorIsolationforestPointsUnscored       metric.Int64Counter
 	ProcessorIsolationforestSeriesExpired        metric.Int64Counter
+	ProcessorIsolationforestStateBytes           metric.Int64Histogram
+	ProcessorIsolationforestStateSaveDuration    metric.Float64Histogram
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -139,6 +141,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_isolationforest_series_expired",
 		metric.WithDescription("Number of series forgotten after series_ttl without a point. [Alpha]"),
 		metric.WithUnit("{series}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorIsolationforestStateBytes, err = builder.meter.Int64Histogram(
+		"otelcol_processor_isolationforest_state_bytes",
+		metric.WithDescription("Size of each state snapshot written to the storage extension. [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorIsolationforestStateSaveDuration, err = builder.meter.Float64Histogram(
+		"otelcol_processor_isolationforest_state_save_duration",
+		metric.WithDescription("Time to save the processor's state (forests and series) to its storage extension. [Alpha]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

@@ -31,6 +31,8 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorIsolationforestPointsScored.Add(context.Background(), 1)
 	tb.ProcessorIsolationforestPointsUnscored.Add(context.Background(), 1)
 	tb.ProcessorIsolationforestSeriesExpired.Add(context.Background(), 1)
+	tb.ProcessorIsolationforestStateBytes.Record(context.Background(), 1)
+	tb.ProcessorIsolationforestStateSaveDuration.Record(context.Background(), 1)
 	AssertEqualProcessorIsolationforestActiveSeries(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -66,6 +68,12 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorIsolationforestSeriesExpired(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorIsolationforestStateBytes(t, testTel,
+		[]metricdata.HistogramDataPoint[int64]{{}}, metricdatatest.IgnoreValue(),
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorIsolationforestStateSaveDuration(t, testTel,
+		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
 
 	require.NoError(t, testTel.Shutdown(context.Background()))
