@@ -1,0 +1,30 @@
+/**
+ * The harness: what `mirador up`, the test suites and the benchmarks use to start backends and
+ * collectors and to read back what was stored. Tests and benchmarks import from here (or its
+ * modules), never from each other.
+ *
+ *   backends        VictoriaMetrics, Jaeger v2, Cassandra (the launchers of src/backends)
+ *   collector       otelcol-mirador / otelcol-peer as processes from a config object
+ *   prometheus      a collector's own telemetry, parsed and summed
+ *   stored-metrics  VictoriaMetrics: export, query, points stored / distinct / scored
+ *   stored-spans    Jaeger: spans stored, duplicates
+ *   stored-logs     Cassandra: a client, rows stored
+ *   otlp-proto      OTLP gauge requests in protobuf (many series, odd values)
+ *   otlp-logs       the reproducible OTLP log data set and its sender
+ *   otlp-sink       an in-process OTLP/HTTP JSON metrics sink that keeps every point
+ *   procstat        CPU seconds and memory of a process (/proc)
+ *   threshold       the isolationforest threshold in force (rendered config, else the default)
+ *   kube, local-k8s the local Kubernetes: kubectl/helm, and the product deployed on it
+ */
+export * from '../proc/index.js';
+export * from './backends.js';
+export * from './collector.js';
+export * from './prometheus.js';
+export * from './stored-metrics.js';
+export * from './stored-spans.js';
+export * from './stored-logs.js';
+export * from './otlp-proto.js';
+export * from './otlp-logs.js';
+export * from './otlp-sink.js';
+export * from './procstat.js';
+export * from './threshold.js';
