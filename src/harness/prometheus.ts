@@ -1,10 +1,11 @@
 /**
  * A collector's own telemetry (or Jaeger's, or any Prometheus text exposition) as samples one can
- * sum, by family and labels. Parsing is parse-prometheus-text-format's (a port of Prometheus' own
- * text parser); this module only flattens its families back into the sample names one sees on the
- * wire (`x_total`, `h_bucket{le=..}`, `h_sum`, `h_count`), which is how tests and reports name them.
+ * sum, by name and labels. Samples keep the names they have on the wire (`x_total`,
+ * `h_bucket{le=..}`, `h_sum`, `h_count`), which is how tests and reports name them.
+ *
+ * Own parser, not parse-prometheus-text-format (1.1.1): on otelcol's output that library drops
+ * the labels and the _sum/_count lines of labelled histograms without an error.
  */
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
 export interface Sample {
   name: string;
@@ -49,26 +50,32 @@ export class Exposition {
   }
 }
 
-/** Parses a Prometheus text exposition; malformed text is an error naming what failed. */
-export function parsePrometheusText(text: string): Exposition {
-  let families: ReturnType<typeof parsePrometheusTextFormat>;
-  try {
-    families = parsePrometheusTextFormat(text);
-  } catch (e) {
-    throw new Error(`not a Prometheus text exposition (${(e as Error).message}): ${text.slice(0, 200)}`);
+// name{label="value",...} value [timestamp]; label values escape \\, \" and \n.
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?\s*$/;
+const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)/y;
+const unescape = (v: string) => v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+
+function parseLabels(text: string, line: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  LABEL.lastIndex = 0;
+  while (LABEL.lastIndex < text.length) {
+    const m = LABEL.exec(text);
+    if (!m) throw new Error(`not a Prometheus text exposition: bad labels in "${line.slice(0, 200)}"`);
+    labels[m[1]] = unescape(m[2]);
   }
+  return labels;
+}
+
+/** Parses a Prometheus text exposition (format 0.0.4); a line it cannot read is an error quoting it. */
+export function parsePrometheusText(text: string): Exposition {
   const samples: Sample[] = [];
-  for (const f of families) {
-    for (const m of f.metrics) {
-      const labels = m.labels ?? {};
-      const push = (name: string, value: string, extra?: LabelFilter) =>
-        samples.push({ name, labels: extra ? { ...labels, ...extra } : labels, value: Number(value) });
-      if ('buckets' in m && m.buckets) for (const [le, v] of Object.entries(m.buckets)) push(`${f.name}_bucket`, v, { le });
-      if ('quantiles' in m && m.quantiles) for (const [q, v] of Object.entries(m.quantiles)) push(f.name, v, { quantile: q });
-      if ('value' in m && m.value !== undefined) push(f.name, m.value);
-      if ('sum' in m && m.sum !== undefined) push(`${f.name}_sum`, m.sum);
-      if ('count' in m && m.count !== undefined) push(`${f.name}_count`, m.count);
-    }
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = SAMPLE.exec(line);
+    const value = m ? Number(m[3].replace(/^\+?Inf$/, 'Infinity').replace(/^-Inf$/, '-Infinity')) : NaN;
+    if (!m || (Number.isNaN(value) && m[3] !== 'NaN')) throw new Error(`not a Prometheus text exposition: cannot read "${line.slice(0, 200)}"`);
+    samples.push({ name: m[1], labels: m[2] ? parseLabels(m[2], line) : {}, value });
   }
   return new Exposition(samples);
 }

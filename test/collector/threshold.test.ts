@@ -1,0 +1,37 @@
+// The isolationforest threshold that reports and plots use (src/harness/threshold.ts): the
+// rendered processor block's own value, else what the collector itself applies by default.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { appliedProcessorConfig, effectiveThreshold, repoRoot } from '../../src/harness/index.js';
+
+/** The default the processor's README documents (a Go test keeps it equal to Config's). */
+function documentedDefault(key: string): string {
+  const readme = readFileSync(join(repoRoot(), 'collector-builder/isolationforestprocessor/README.md'), 'utf8');
+  const m = new RegExp(`^\\| \`${key}\` \\| \`([^\`]*)\` \\|`, 'm').exec(readme);
+  if (!m) throw new Error(`README has no option row for ${key}`);
+  return m[1];
+}
+
+describe('effectiveThreshold', () => {
+  it("takes the rendered config's threshold when it sets one", () => {
+    expect(effectiveThreshold({ threshold: 0.71, sample_size: 64 })).toBe(0.71);
+    expect(effectiveThreshold({ threshold: '0.8' })).toBe(0.8);
+  });
+
+  it("asks the collector when the config leaves it out: the processor's documented default", () => {
+    expect(effectiveThreshold({ sample_size: 64 })).toBe(Number(documentedDefault('threshold')));
+    expect(effectiveThreshold(undefined)).toBe(Number(documentedDefault('threshold')));
+  });
+
+  it('reads every default from the collector, not only the threshold', () => {
+    const applied = appliedProcessorConfig({ trees: 50 });
+    expect(applied.trees).toBe(50);
+    expect(String(applied.window_size)).toBe(documentedDefault('window_size'));
+  });
+
+  it('refuses a threshold outside (0, 1], and a block the collector rejects, with its message', () => {
+    expect(() => effectiveThreshold({ threshold: 1.5 })).toThrow(/threshold 1\.5 .* not a number in \(0, 1\]/);
+    expect(() => appliedProcessorConfig({ threshold: 1.5 })).toThrow(/rejects the isolationforest config .*threshold: must be in \(0, 1\]/);
+  });
+});
