@@ -61,12 +61,6 @@ describe('installed tools report the pinned versions', () => {
     expect(output(bin('victoria-metrics'), ['-version']).trim()).toBe(`victoria-metrics-${pin('VM_VERSION')}`);
   });
 
-  it('victoria-logs, built against VictoriaMetrics v1.151.0', () => {
-    expect(output(bin('victoria-logs'), ['-version']).trim()).toBe(`victoria-logs-${pin('VLOGS_VERSION')}`);
-    const info = buildInfo(bin('victoria-logs'));
-    expect(info).toMatch(/github\.com\/VictoriaMetrics\/VictoriaMetrics\s+\S+\s*\n\s*=>\s*github\.com\/VictoriaMetrics\/VictoriaMetrics\s+v1\.151\.0/);
-  });
-
   it('jaeger v2 from the jaeger module pinned in scripts/tools/jaeger/go.mod', () => {
     const r = run(bin('jaeger'), ['version']);
     expect(r.status, r.stderr).toBe(0);
@@ -91,7 +85,7 @@ describe('installed tools report the pinned versions', () => {
     expect(v.trim().split('\n').pop()).toBe(pin('CASSANDRA_VERSION'));
   });
 
-  it.each(['helm', 'victoria-metrics', 'victoria-logs', 'jaeger', 'telemetrygen'])(
+  it.each(['helm', 'victoria-metrics', 'jaeger', 'telemetrygen'])(
     '%s is a static binary (CGO_ENABLED=0) for the container images', (name) => {
       expect(buildInfo(bin(name))).toMatch(/build\s+CGO_ENABLED=0/);
     });
@@ -117,7 +111,7 @@ describe('tools.sh', () => {
     const ms = Date.now() - t0;
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(7);
+    expect(lines).toHaveLength(6);
     for (const l of lines) expect(l).toMatch(/ cached$/);
     expect(statSync(bin('helm')).mtimeMs).toBe(before);
     expect(ms).toBeLessThan(5_000);
@@ -130,7 +124,7 @@ describe('tools.sh', () => {
     const ms = Date.now() - t0;
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('building');
-    expect(r.stdout.match(/installed from /g)).toHaveLength(7);
+    expect(r.stdout.match(/installed from /g)).toHaveLength(6);
     expect(output(join(clone, '.tools/bin/ocb'), ['version'])).toContain(pin('OCB_VERSION'));
     expect(readdirSync(join(clone, '.tools/cassandra/lib')).length).toBeGreaterThanOrEqual(90);
     expect(ms).toBeLessThan(20_000);
@@ -145,22 +139,25 @@ describe('tools.sh', () => {
 
   it('a failed build names the tool and the command, shows the log tail and exits non-zero', () => {
     const clone = freshClone();
-    writeFileSync(join(clone, 'scripts/tools/victoria-logs/go.mod'), 'this is not a go.mod\n');
+    writeFileSync(join(clone, 'scripts/tools/jaeger/go.mod'), 'this is not a go.mod\n');
     const cache = mkdtempSync(join(tmpdir(), 'tools-cache-'));
     temps.push(cache);
-    const r = run('bash', [join(clone, 'scripts/tools.sh'), 'victoria-logs'], { env: { MIRADOR_CACHE: cache } });
+    const r = run('bash', [join(clone, 'scripts/tools.sh'), 'jaeger'], { env: { MIRADOR_CACHE: cache } });
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/victoria-logs .* FAILED after \d+ s/);
-    expect(r.stderr).toContain('victoria-logs');
-    expect(r.stderr).toMatch(/Command:\n\s+.*go build .*app\/victoria-logs/);
+    expect(r.stdout).toMatch(/jaeger .* FAILED after \d+ s/);
+    expect(r.stderr).toContain('jaeger');
+    expect(r.stderr).toMatch(/Command:\n\s+.*go build .*cmd\/jaeger/);
     expect(r.stderr).toMatch(/\| .*go\.mod:\d+/); // go's own error, from the log tail
-    expect(r.stderr).toContain('tools.sh: failed: victoria-logs');
+    expect(r.stderr).toContain('tools.sh: failed: jaeger');
   });
 
-  it('rejects an unknown name and explains victoria-traces', () => {
+  it('rejects an unknown name (victoria-logs is no longer a tool) and explains victoria-traces', () => {
     const unknown = run('bash', [script, 'kubectl']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("unknown tool 'kubectl'");
+    const vlogs = run('bash', [script, 'victoria-logs']);
+    expect(vlogs.status).toBe(2);
+    expect(vlogs.stderr).toContain("unknown tool 'victoria-logs'");
     const traces = run('bash', [script, 'victoria-traces']);
     expect(traces.status).toBe(2);
     expect(traces.stderr).toMatch(/victoria-traces cannot be installed.*403.*jaeger/);
