@@ -14,7 +14,9 @@
  *   otlp-sink       an in-process OTLP/HTTP JSON metrics sink that keeps every point
  *   procstat        CPU seconds and memory of a process (/proc)
  *   threshold       the isolationforest threshold in force (rendered config, else the default)
- *   kube, local-k8s the local Kubernetes: kubectl/helm, and the product deployed on it
+ * and, imported from their modules (they resolve cluster paths when loaded):
+ *   kube            kubectl, helm and scripts/cluster/cluster.sh against the local Kubernetes
+ *   local-k8s       the product on it: images, backends, helm install (npm run cluster -- up)
  */
 export * from '../proc/index.js';
 export * from './backends.js';
