@@ -13,7 +13,7 @@
  *   otlp-logs       the reproducible OTLP log data set and its sender
  *   otlp-sink       an in-process OTLP/HTTP JSON metrics sink that keeps every point
  *   procstat        CPU seconds and memory of a process (/proc)
- *   threshold       the isolationforest threshold in force (rendered config, else the default)
+ *   applied-config  a component's config with the collector's defaults; the threshold in force
  * and, imported from their modules (they resolve cluster paths when loaded):
  *   kube            kubectl, helm and scripts/cluster/cluster.sh against the local Kubernetes
  *   local-k8s       the product on it: images, backends, helm install (npm run cluster -- up)
@@ -29,4 +29,4 @@ export * from './otlp-proto.js';
 export * from './otlp-logs.js';
 export * from './otlp-sink.js';
 export * from './procstat.js';
-export * from './threshold.js';
+export * from './applied-config.js';

@@ -10,7 +10,7 @@ import { collectorBinary } from '../harness/collector.js';
 import { cassandraRowCount } from '../harness/stored-logs.js';
 import { promSampleName, vmExport } from '../harness/stored-metrics.js';
 import { jaegerStoredSpans, type StoredSpans } from '../harness/stored-spans.js';
-import { effectiveThreshold } from '../harness/threshold.js';
+import { appliedComponentConfig, effectiveThreshold } from '../harness/applied-config.js';
 import { startLoadgen, type Loadgen, type LoadgenCounts } from '../loadgen/generator.js';
 import { APP_METRICS } from '../loadgen/shop.js';
 import { assertPortFree, freePorts } from '../proc/ports.js';
@@ -171,9 +171,10 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
       cassandraEndpoint: `${cassandra.host}:${cassandra.cqlPort}`, connectorFlushInterval: `${Math.max(1, Math.round(intervalMs / 1000))}s`,
       isolationforestProcesses: ifCount, isolationforest: { ...LOCAL_PROCESSOR, ...o.processor },
     });
-    const gw = specs.find((s) => s.name === 'gateway')!.config;
-    const keyspace = String(gw.exporters?.cassandra_logs?.keyspace ?? 'mirador');
-    const table = String(gw.exporters?.cassandra_logs?.table ?? 'logs');
+    // Where the logs land, as the exporter applies its config (its defaults included).
+    const logsExporter = appliedComponentConfig('exporters', 'cassandra_logs', specs.find((s) => s.name === 'gateway')!.config.exporters?.cassandra_logs, 'logs');
+    const keyspace = String(logsExporter.keyspace);
+    const table = String(logsExporter.table);
     const threshold = effectiveThreshold(specs.find((s) => s.component === 'isolationforest')!.config.processors?.isolationforest);
     log(`collector configs rendered from charts/mirador (profiles/local.yaml) into ${join(runDir, 'collectors')}`);
 

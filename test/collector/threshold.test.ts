@@ -1,13 +1,13 @@
-// The isolationforest threshold that reports and plots use (src/harness/threshold.ts): the
+// The isolationforest threshold that reports and plots use (src/harness/applied-config.ts): the
 // rendered processor block's own value, else what the collector itself applies by default.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appliedProcessorConfig, effectiveThreshold, repoRoot } from '../../src/harness/index.js';
+import { appliedComponentConfig, appliedProcessorConfig, effectiveThreshold, repoRoot } from '../../src/harness/index.js';
 
-/** The default the processor's README documents (a Go test keeps it equal to Config's). */
-function documentedDefault(key: string): string {
-  const readme = readFileSync(join(repoRoot(), 'collector-builder/isolationforestprocessor/README.md'), 'utf8');
+/** The default a component's README documents in its option table (a Go test keeps the processor's equal to Config's). */
+function documentedDefault(key: string, component = 'isolationforestprocessor'): string {
+  const readme = readFileSync(join(repoRoot(), `collector-builder/${component}/README.md`), 'utf8');
   const m = new RegExp(`^\\| \`${key}\` \\| \`([^\`]*)\` \\|`, 'm').exec(readme);
   if (!m) throw new Error(`README has no option row for ${key}`);
   return m[1];
@@ -33,5 +33,15 @@ describe('effectiveThreshold', () => {
   it('refuses a threshold outside (0, 1], and a block the collector rejects, with its message', () => {
     expect(() => effectiveThreshold({ threshold: 1.5 })).toThrow(/threshold 1\.5 .* not a number in \(0, 1\]/);
     expect(() => appliedProcessorConfig({ threshold: 1.5 })).toThrow(/rejects the isolationforest config .*threshold: must be in \(0, 1\]/);
+  });
+});
+
+describe('appliedComponentConfig', () => {
+  it("fills in an exporter's defaults as the collector does (where mirador up reads the logs)", () => {
+    const applied = appliedComponentConfig('exporters', 'cassandra_logs', { endpoints: ['127.0.0.1:9042'] }, 'logs');
+    expect(applied.endpoints).toEqual(['127.0.0.1:9042']);
+    expect(applied.keyspace).toBe(documentedDefault('keyspace', 'cassandralogsexporter'));
+    expect(applied.table).toBe(documentedDefault('table', 'cassandralogsexporter'));
+    expect(appliedComponentConfig('exporters', 'cassandra_logs', { endpoints: ['127.0.0.1:9042'], keyspace: 'obs' }, 'logs').keyspace).toBe('obs');
   });
 });
