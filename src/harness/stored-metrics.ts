@@ -80,3 +80,18 @@ export async function countStoredPoints(vmUrl: string, selector: string, startMs
   out.distinct = seen.size;
   return out;
 }
+
+/**
+ * Polls countStoredPoints until `want` distinct points are stored or timeoutMs has passed, and
+ * resolves with the last count either way: the caller asserts on it, so a shortfall is reported
+ * as counts rather than a timeout.
+ */
+export async function waitForStoredPoints(vmUrl: string, selector: string, want: number,
+  o: { startMs?: number; endMs?: number; timeoutMs?: number; everyMs?: number } = {}): Promise<StoredPoints> {
+  const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+  for (;;) {
+    const stored = await countStoredPoints(vmUrl, selector, o.startMs, o.endMs);
+    if (stored.distinct >= want || Date.now() > deadline) return stored;
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 2_000));
+  }
+}

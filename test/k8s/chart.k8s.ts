@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  cassandraRowCount, countStoredPoints, freePorts, jaegerStoredSpans, scrape, startCassandra, waitFor, type RunningCassandra, type StoredPoints,
+  cassandraRowCount, freePorts, jaegerStoredSpans, scrape, startCassandra, waitFor, waitForStoredPoints, type RunningCassandra, type StoredPoints,
 } from '../../src/harness/index.js';
 import { clusterIp, clusterScript, HELM, KUBECTL, kubectl, kubectlJson, must, ROOT, run } from '../../src/harness/kube.js';
 import { buildImages, chartArgs, deployBackends, ensureCluster, NAMESPACE as NS, removeAll } from '../../src/harness/local-k8s.js';
@@ -67,16 +67,10 @@ async function sendMetrics(metric: string, svcs: string[], perService: number, r
 }
 
 /** Waits until every sent point is in VictoriaMetrics (distinct points; duplicates are reported by the caller). */
-async function expectStoredPoints(metric: string, sent: number, timeoutMs = 120_000) {
-  let last: StoredPoints | undefined;
-  try {
-    return await waitFor(`${sent} points of ${metric} in VictoriaMetrics`, async () => {
-      last = await countStoredPoints(vm, `{__name__="${metric}"}`);
-      return last.distinct >= sent ? last : undefined;
-    }, timeoutMs, 2000);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
-  }
+async function expectStoredPoints(metric: string, sent: number, timeoutMs = 120_000): Promise<StoredPoints> {
+  const stored = await waitForStoredPoints(vm, `{__name__="${metric}"}`, sent, { timeoutMs });
+  if (stored.distinct < sent) throw new Error(`${sent} points of ${metric} not all in VictoriaMetrics after ${timeoutMs} ms: ${JSON.stringify(stored)}`);
+  return stored;
 }
 
 describe('helm install of charts/mirador on the local cluster (npm run cluster)', () => {

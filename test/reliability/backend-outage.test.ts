@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  countStoredPoints, freePorts, otlpReceiver, startCollector, startVictoriaMetrics, waitFor, type RunningCollector, type RunningVictoriaMetrics, type StoredPoints,
+  freePorts, otlpReceiver, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
 } from '../../src/harness/index.js';
 import { persistentExporter } from './configs.js';
 import { sleep, steadySender } from './support.js';
@@ -47,11 +47,7 @@ describe('backend outage', () => {
     const sent = await sender.stop();
     const endMs = Date.now() + 1_000;
 
-    let stored: StoredPoints = { series: 0, raw: 0, distinct: 0, scored: 0, anomalous: 0 };
-    await waitFor(`all ${sent} points stored`, async () => {
-      stored = await countStoredPoints(vm!.url, '{__name__="outage_gauge"}', startMs - 1_000, endMs);
-      return stored.distinct >= sent || undefined;
-    }, 120_000, 2_000).catch(() => undefined);
+    const stored = await waitForStoredPoints(vm.url, '{__name__="outage_gauge"}', sent, { startMs: startMs - 1_000, endMs });
     const t = await col.telemetry();
     console.log(`backend outage: sent ${sent} points (${duringOutage} while VictoriaMetrics was down ${OUTAGE_MS / 1000} s, queue held ${queued} batches), ` +
       `stored ${stored.distinct} distinct (${stored.raw} samples, ${stored.scored} scored); sender retries ${sender.retries()}; ` +

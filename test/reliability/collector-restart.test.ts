@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  countStoredPoints, freePorts, startCollector, startVictoriaMetrics, waitFor, type RunningCollector, type RunningVictoriaMetrics, type StoredPoints,
+  freePorts, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
 } from '../../src/harness/index.js';
 import { gatewayConfig, scorerConfig } from './configs.js';
 import { sleep, steadySender } from './support.js';
@@ -46,11 +46,7 @@ describe('isolationforest collector restart behind the gateway', () => {
     const sent = await sender.stop();
     const endMs = Date.now() + 1_000;
 
-    let stored: StoredPoints = { series: 0, raw: 0, distinct: 0, scored: 0, anomalous: 0 };
-    await waitFor(`all ${sent} points stored`, async () => {
-      stored = await countStoredPoints(vm!.url, '{__name__="restart_gauge"}', startMs - 1_000, endMs);
-      return stored.distinct >= sent || undefined;
-    }, 120_000, 2_000).catch(() => undefined);
+    const stored = await waitForStoredPoints(vm.url, '{__name__="restart_gauge"}', sent, { startMs: startMs - 1_000, endMs });
     const g = await gateway.telemetry();
     console.log(`collector restart: sent ${sent} points (${whileDown} accepted by the gateway while isolationforest was down ${DOWN_MS / 1000} s), ` +
       `stored ${stored.distinct} distinct (${stored.raw} samples: ${stored.raw - stored.distinct} re-delivered after the kill, ${stored.scored} scored); ` +

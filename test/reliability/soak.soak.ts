@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  countStoredPoints, freePorts, peakRss, startCollector, startVictoriaMetrics, waitFor, type RunningCollector, type RunningVictoriaMetrics, type StoredPoints,
+  freePorts, peakRss, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
 } from '../../src/harness/index.js';
 import { gatewayConfig, scorerConfig } from './configs.js';
 import { sleep, steadySender } from './support.js';
@@ -60,11 +60,7 @@ describe('soak', () => {
     for (const s of senders) sent += await s.stop();
     const endMs = Date.now() + 1_000;
 
-    let stored: StoredPoints = { series: 0, raw: 0, distinct: 0, scored: 0, anomalous: 0 };
-    await waitFor(`all ${sent} points stored`, async () => {
-      stored = await countStoredPoints(vm!.url, '{__name__=~"soak_gauge_.*"}', startMs - 1_000, endMs);
-      return stored.distinct >= sent || undefined;
-    }, 300_000, 5_000).catch(() => undefined);
+    const stored = await waitForStoredPoints(vm.url, '{__name__=~"soak_gauge_.*"}', sent, { startMs: startMs - 1_000, endMs, timeoutMs: 300_000, everyMs: 5_000 });
     const g = await gateway.telemetry();
     console.log(`soak: ${SOAK_MS / 1000} s at ${SERIES * 10} points/s: sent ${sent} (${duringOutage} during the 60 s outage, which included a SIGKILL + restart of isolationforest-0); ` +
       `stored ${stored.distinct} distinct (${stored.raw} samples, ${stored.scored} scored); gateway send_failed ${g.sum('otelcol_exporter_send_failed_metric_points_total')}; ` +
