@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { startCassandra } from '../../src/backends/cassandra.js';
+import { appliedComponentConfig } from '../../src/harness/applied-config.js';
 import { KUBECONFIG, KUBECTL, kubectl, ROOT } from '../../src/harness/kube.js';
 import { buildImages, BACKENDS_NAMESPACE, deployBackends, installChart, NAMESPACE, removeAll, RELEASE } from '../../src/harness/local-k8s.js';
 import { freePorts } from '../../src/proc/ports.js';
@@ -73,6 +75,9 @@ async function up(): Promise<void> {
   await installChart(cassandra.cqlPort);
   const gateway = (await kubectl('-n', NAMESPACE, 'get', 'service', `${RELEASE}-gateway`, '-o', 'jsonpath={.spec.clusterIP}')).stdout.trim();
   const pods = (await kubectl('-n', NAMESPACE, 'get', 'pods')).stdout;
+  // Where the logs land: the deployed gateway config's cassandra_logs block, defaults applied.
+  const relay = parse((await kubectl('-n', NAMESPACE, 'get', 'configmap', `${RELEASE}-gateway`, '-o', 'jsonpath={.data.relay\\.yaml}')).stdout);
+  const logs = appliedComponentConfig('exporters', 'cassandra_logs', relay?.exporters?.cassandra_logs, 'logs');
   console.log([
     '',
     `mirador is up on the local Kubernetes in ${Math.round((Date.now() - t0) / 1000)} s:`,
@@ -81,7 +86,7 @@ async function up(): Promise<void> {
     `  send OTLP to     ${gateway}:4317 (gRPC), http://${gateway}:4318 (HTTP)   (the gateway Service; the host reaches ClusterIPs)`,
     `  VictoriaMetrics  ${backends.vmUrl}/vmui/`,
     `  Jaeger           ${backends.jaegerUrl}/`,
-    `  Cassandra        127.0.0.1:${cassandra.cqlPort}, table mirador.logs (in the pods: ${backends.cassandraEndpoint}); its log ${cassandra.logFile}`,
+    `  Cassandra        127.0.0.1:${cassandra.cqlPort}, table ${logs.keyspace}.${logs.table} (in the pods: ${backends.cassandraEndpoint}); its log ${cassandra.logFile}`,
     `  own metrics      http://<pod IP>:8888/metrics (kubectl get pods -o wide -n ${NAMESPACE})`,
     '',
     `  export KUBECONFIG=${KUBECONFIG}; ${KUBECTL} get pods -n ${NAMESPACE}`,
