@@ -32,6 +32,9 @@ function pin(variable: string): string {
   return m[1];
 }
 
+/** The default tool set, `ALL=(...)` in the script. */
+const ALL_TOOLS = (/^ALL=\(([^)]*)\)/m.exec(scriptText)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+
 /** `go version -m` metadata of a Go binary: its main module, deps and build settings. */
 function buildInfo(file: string): string {
   return output('go', ['version', '-m', file]);
@@ -111,7 +114,7 @@ describe('tools.sh', () => {
     const ms = Date.now() - t0;
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(ALL_TOOLS.length);
     for (const l of lines) expect(l).toMatch(/ cached$/);
     expect(statSync(bin('helm')).mtimeMs).toBe(before);
     expect(ms).toBeLessThan(5_000);
@@ -124,7 +127,7 @@ describe('tools.sh', () => {
     const ms = Date.now() - t0;
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('building');
-    expect(r.stdout.match(/installed from /g)).toHaveLength(6);
+    expect(r.stdout.match(/installed from /g)).toHaveLength(ALL_TOOLS.length);
     expect(output(join(clone, '.tools/bin/ocb'), ['version'])).toContain(pin('OCB_VERSION'));
     expect(readdirSync(join(clone, '.tools/cassandra/lib')).length).toBeGreaterThanOrEqual(90);
     expect(ms).toBeLessThan(20_000);
@@ -149,6 +152,11 @@ describe('tools.sh', () => {
     expect(r.stderr).toMatch(/Command:\n\s+.*go build .*cmd\/jaeger/);
     expect(r.stderr).toMatch(/\| .*go\.mod:\d+/); // go's own error, from the log tail
     expect(r.stderr).toContain('tools.sh: failed: jaeger');
+  });
+
+  it('has a default set without victoria-logs, which nothing uses', () => {
+    expect(ALL_TOOLS).toEqual(expect.arrayContaining(['ocb', 'helm', 'victoria-metrics', 'telemetrygen', 'cassandra', 'jaeger']));
+    expect(ALL_TOOLS).not.toContain('victoria-logs');
   });
 
   it('rejects an unknown name (victoria-logs is no longer a tool) and explains victoria-traces', () => {
