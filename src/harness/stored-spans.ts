@@ -33,6 +33,10 @@ export async function jaegerStoredSpans(queryUrl: string, service: string, start
         }
       }
     }
+    // A full answer may have left traces out: say so rather than count too few.
+    if (spansOf.size >= TRACES_PER_QUERY) {
+      throw new Error(`Jaeger returned ${spansOf.size} traces for one ${sliceMs} ms slice, its limit per query: counts would be short; use a smaller slice`);
+    }
     for (const [traceId, spans] of spansOf) {
       if (seenTraces.has(traceId)) continue;
       seenTraces.add(traceId);
@@ -47,12 +51,16 @@ export async function jaegerStoredSpans(queryUrl: string, service: string, start
   return out;
 }
 
+// Jaeger refuses a search depth that is not below its store's max_traces (100,000 in its default
+// in-memory config, as in the Kubernetes backends; the local launcher sets 1,000,000).
+const TRACES_PER_QUERY = 50_000;
+
 async function jaegerFindTraces(queryUrl: string, service: string, startMs: number, endMs: number): Promise<ResourceSpans[]> {
   const q = new URLSearchParams({
     'query.service_name': service,
     'query.start_time_min': new Date(startMs).toISOString(),
     'query.start_time_max': new Date(endMs).toISOString(),
-    'query.num_traces': '1000000',
+    'query.num_traces': String(TRACES_PER_QUERY),
     'query.raw_traces': 'true',
   });
   const res = await fetch(`${queryUrl}/api/v3/traces?${q}`);
