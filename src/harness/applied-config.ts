@@ -3,7 +3,8 @@
  * collector itself: `otelcol-mirador print-config` prints a config with every default applied,
  * so values come from the component's own Config defaults, unmarshalling and validation, whatever
  * its source says today. effectiveThreshold is the one place that knows the isolationforest
- * threshold in force (for reports and plots): the rendered block's, else the collector's default.
+ * threshold in force (for reports and plots): the rendered block's, else the collector's default;
+ * it keeps no range or default of its own.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,15 +52,13 @@ export const appliedProcessorConfig = (block: Record<string, unknown> | null | u
   appliedComponentConfig('processors', 'isolationforest', block, 'metrics', build);
 
 /**
- * The threshold in force for a rendered isolationforest processor block: its own `threshold`,
- * else the collector's default for it. Anything but a number in (0, 1] is an error.
+ * The threshold in force for a rendered isolationforest processor block: its own `threshold`, else
+ * the collector's default, as print-config reports it. The collector also validates the block (its
+ * ranges are the processor's own), so an out-of-range value fails here with the collector's message.
  */
 export function effectiveThreshold(processorBlock: Record<string, unknown> | null | undefined, build: CollectorBuild = 'mirador'): number {
-  const own = processorBlock?.threshold;
-  const raw = own !== undefined && own !== null ? own : appliedProcessorConfig(processorBlock, build).threshold;
-  const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (!(n > 0 && n <= 1)) {
-    throw new Error(`isolationforest threshold ${JSON.stringify(raw)} (${own !== undefined && own !== null ? 'rendered config' : "the collector's default"}) is not a number in (0, 1]`);
-  }
+  const raw = appliedProcessorConfig(processorBlock, build).threshold;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`otelcol-${build} print-config gives the isolationforest threshold as ${JSON.stringify(raw)}, not a number`);
   return n;
 }

@@ -83,7 +83,7 @@ describe('otelcol-mirador end to end', () => {
     const [receiver, sinkPort] = await freePorts(2);
     const s = await startJsonSink(sinkPort);
     sink = s;
-    collector = await startCollector({ name: 'e2e', dir: work, config: collectorConfig(receiver, s.url, { instances: 1 }), startTimeoutMs: 30_000 });
+    collector = await startCollector({ name: 'e2e', dir: work, config: collectorConfig(receiver, s.url, { instances: 1, output_mode: 'attributes' }), startTimeoutMs: 30_000 });
 
     const rand = rng(42);
     let sent = 0;
@@ -143,8 +143,8 @@ describe('otelcol-mirador binary', () => {
   });
 
   for (const [label, processor, message] of [
-    ['an out-of-range threshold', { threshold: 1.5 }, 'threshold: must be in (0, 1], got 1.5'],
-    ['an unknown output mode', { output_mode: 'labels' }, 'output_mode: must be "attributes" or "metrics", got "labels"'],
+    ['an out-of-range threshold', { threshold: 1.5 }, 'threshold: must be in (0, 1), got 1.5'],
+    ['an unknown output mode', { output_mode: 'labels' }, 'output_mode: must be "metrics" or "attributes", got "labels"'],
     ['a missing kernel_path', { kernel_path: '/nonexistent/kernel.wasm' }, 'kernel_path: open /nonexistent/kernel.wasm'],
   ] as const) {
     it(`fails start-up on ${label}, naming the key`, async () => {

@@ -16,7 +16,7 @@ function documentedDefault(key: string, component = 'isolationforestprocessor'):
 describe('effectiveThreshold', () => {
   it("takes the rendered config's threshold when it sets one", () => {
     expect(effectiveThreshold({ threshold: 0.71, sample_size: 64 })).toBe(0.71);
-    expect(effectiveThreshold({ threshold: '0.8' })).toBe(0.8);
+    expect(effectiveThreshold({ threshold: 0.8 })).toBe(0.8);
   });
 
   it("asks the collector when the config leaves it out: the processor's documented default", () => {
@@ -30,9 +30,9 @@ describe('effectiveThreshold', () => {
     expect(String(applied.window_size)).toBe(documentedDefault('window_size'));
   });
 
-  it('refuses a threshold outside (0, 1], and a block the collector rejects, with its message', () => {
-    expect(() => effectiveThreshold({ threshold: 1.5 })).toThrow(/threshold 1\.5 .* not a number in \(0, 1\]/);
-    expect(() => appliedProcessorConfig({ threshold: 1.5 })).toThrow(/rejects the isolationforest config .*threshold: must be in \(0, 1\]/);
+  it("refuses a threshold the processor rejects, with the collector's own message", () => {
+    expect(() => effectiveThreshold({ threshold: 1.5 })).toThrow(/the collector rejects the isolationforest config \{"threshold":1\.5\}: .*threshold: must be in/);
+    expect(() => effectiveThreshold({ threshold: 'high' })).toThrow(/the collector rejects the isolationforest config/);
   });
 });
 

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   freePorts, otlpReceiver, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
 } from '../../src/harness/index.js';
-import { persistentExporter } from './configs.js';
+import { PROCESSOR, persistentExporter } from './configs.js';
 import { sleep, steadySender } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-outage-'));
@@ -29,7 +29,7 @@ describe('backend outage', () => {
     col = await startCollector({
       name: 'isolationforest', dir: work, config: {
         receivers: otlpReceiver({ http }),
-        processors: { isolationforest: {} },
+        processors: { isolationforest: PROCESSOR },
         ...persistentExporter(vm.otlpMetricsUrl, join(work, 'queue')),
         pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
       },

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attr, encodeGauges, freePorts, otlpReceiver, postMetrics, startCollector, startJsonSink, waitFor, type GaugePoint, type JsonSink, type RunningCollector, type SinkPoint,
 } from '../../src/harness/index.js';
+import { PROCESSOR } from './configs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-bad-input-'));
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
@@ -49,7 +50,7 @@ beforeAll(async () => {
   col = await startCollector({
     name: 'bad-input', dir: work, config: {
       receivers: otlpReceiver({ http }),
-      processors: { isolationforest: {} },
+      processors: { isolationforest: PROCESSOR },
       exporters: { otlphttp: { endpoint: sink.url, encoding: 'json', compression: 'none', sending_queue: { enabled: false } } },
       pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
     },

@@ -22,11 +22,17 @@ export function persistentExporter(metricsUrl: string, queueDir: string): Pick<C
   };
 }
 
-/** The isolationforest collector: OTLP gRPC in, isolationforest (defaults), persistent exporter out. */
+/**
+ * The processor as these suites run it: its defaults, with the scores as attributes on each point
+ * (the chart's output_mode), so a stored or delivered point shows whether it was scored.
+ */
+export const PROCESSOR = { output_mode: 'attributes' };
+
+/** The isolationforest collector: OTLP gRPC in, isolationforest, persistent exporter out. */
 export function scorerConfig(grpc: number, metricsUrl: string, queueDir: string): CollectorConfig {
   return {
     receivers: otlpReceiver({ grpc }),
-    processors: { isolationforest: {} },
+    processors: { isolationforest: PROCESSOR },
     ...persistentExporter(metricsUrl, queueDir),
     pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
   };

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   attr, encodeGauges, freePorts, otlpReceiver, postMetrics, repoRoot, startCollector, startJsonSink, waitFor, type JsonSink, type RunningCollector,
 } from '../../src/harness/index.js';
+import { PROCESSOR } from './configs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-kernel-trap-'));
 
@@ -44,7 +45,7 @@ describe('kernel trap', () => {
     col = await startCollector({
       name: 'kernel-trap', dir: work, config: {
         receivers: otlpReceiver({ http }),
-        processors: { isolationforest: { kernel_path: wasm, warmup_points: 2 } },
+        processors: { isolationforest: { ...PROCESSOR, kernel_path: wasm, warmup_points: 2 } },
         exporters: { otlphttp: { endpoint: sink.url, encoding: 'json', compression: 'none', sending_queue: { enabled: false } } },
         pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
       },
