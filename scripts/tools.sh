@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
 # Installs the pinned tools into .tools/ (binaries in .tools/bin, Cassandra jars in .tools/cassandra
 # and, for the exporter's tests against Cassandra 4.x, .tools/cassandra41).
-# Usage: bash scripts/tools.sh [NAME ...]   names: ocb helm victoria-metrics telemetrygen victoria-logs cassandra cassandra41 jaeger
+# Usage: bash scripts/tools.sh [NAME ...]   names: ocb helm victoria-metrics telemetrygen cassandra cassandra41 jaeger
 #
 # Every tool is built once per machine into a cache OUTSIDE the clone, keyed by name and version:
 #   ${MIRADOR_CACHE:-$HOME/.cache/mirador}/tools/<name>-<version>/
 # and then hard-linked (or copied) into .tools/, so a fresh clone on the same machine takes seconds.
 # A stamp (the recipe's fingerprint) next to each copy lets a re-run skip all work. Versions and
-# recipes come from DESIGN §8; docs/tools.md explains them and the measured times.
+# recipes are explained, with the measured times, in docs/tools.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RECIPES="$ROOT/scripts/tools"
 DEST="$ROOT/.tools"
 CACHE="${MIRADOR_CACHE:-$HOME/.cache/mirador}/tools"
 
-# The Go proxy here serves an allow-list and its checksum database knows only some modules (DESIGN §8);
+# The Go proxy here serves an allow-list and its checksum database knows only some modules (docs/tools.md);
 # VCS stamping needs a git checkout of the module, which a module-cache build does not have.
 export GOSUMDB=off GOFLAGS=-buildvcs=false
 
 # Install order: ocb and helm first (other engineers wait on them), the slow jaeger build last.
-ALL=(ocb helm victoria-metrics telemetrygen victoria-logs cassandra cassandra41 jaeger)
+ALL=(ocb helm victoria-metrics telemetrygen cassandra cassandra41 jaeger)
 
 # ---- pinned versions -------------------------------------------------------------------------------
 OCB_VERSION=v0.144.0
@@ -30,10 +30,6 @@ JAEGER_MODULE_VERSION=v1.76.0   # the jaeger module's v1 tag; the same release i
 JAEGER_VERSION=v2.13.0
 CASSANDRA_VERSION=5.0.9
 CASSANDRA41_VERSION=4.1.10      # the newest 4.1 on Maven Central; cassandra_logs must work without SAI
-# VictoriaLogs: the proxy serves only this pseudo-version (a commit after v1.51.0); it requires an
-# unserved VictoriaMetrics pseudo-version, so the wrapper module in scripts/tools/victoria-logs
-# replaces VictoriaMetrics with v1.151.0.
-VLOGS_VERSION=v1.51.1-0.20260624061259-dc94972a8708
 
 # ---- per-tool recipes --------------------------------------------------------------------------------
 # Each tool defines: version, expected cold time, the files it installs, a fingerprint of its
@@ -41,7 +37,7 @@ VLOGS_VERSION=v1.51.1-0.20260624061259-dc94972a8708
 tool_version() {
   case "$1" in
     ocb) echo "$OCB_VERSION" ;; helm) echo "$HELM_VERSION" ;; victoria-metrics) echo "$VM_VERSION" ;;
-    telemetrygen) echo "$TELEMETRYGEN_VERSION" ;; victoria-logs) echo "$VLOGS_VERSION" ;;
+    telemetrygen) echo "$TELEMETRYGEN_VERSION" ;;
     jaeger) echo "$JAEGER_VERSION" ;; cassandra) echo "$CASSANDRA_VERSION" ;; cassandra41) echo "$CASSANDRA41_VERSION" ;;
   esac
 }
@@ -50,7 +46,7 @@ tool_version() {
 cold_time() {
   case "$1" in
     ocb) echo "25 s" ;; helm) echo "2-4 min" ;; victoria-metrics) echo "1 min" ;; telemetrygen) echo "1 min" ;;
-    victoria-logs) echo "30 s" ;; jaeger) echo "4 min, far longer under load" ;; cassandra | cassandra41) echo "20 s" ;;
+    jaeger) echo "4 min, far longer under load" ;; cassandra | cassandra41) echo "20 s" ;;
   esac
 }
 # Go-built tools land as .tools/bin/<name>; cassandra and cassandra41 as .tools/<name>/{lib,conf}.
@@ -78,7 +74,7 @@ fingerprint() {
     helm) echo "helm $v cgo0 ldflags-version+k8s" ;;
     victoria-metrics) echo "vm $v cgo0 ldflags-version" ;;
     telemetrygen) echo "telemetrygen $v cgo0" ;;
-    jaeger | victoria-logs) echo "$name $v cgo0 $(cat "$RECIPES/$name/go.mod" "$RECIPES/$name/go.sum" | sha256sum | cut -c1-16)" ;;
+    jaeger) echo "$name $v cgo0 $(cat "$RECIPES/$name/go.mod" "$RECIPES/$name/go.sum" | sha256sum | cut -c1-16)" ;;
     cassandra | cassandra41) echo "$name $v $(cat "$RECIPES/$name/pom.xml" "$RECIPES/$name"/conf/* | sha256sum | cut -c1-16)" ;;
   esac
 }
@@ -112,10 +108,6 @@ build_wrapper() {
   local status=0
   (cd "$tmp" && CGO_ENABLED=0 run go build -ldflags "$ldflags" -o "$OUT/$name" "$pkg") || status=$?
   rm -rf "$tmp"; return $status
-}
-build_victoria-logs() {
-  build_wrapper victoria-logs github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs \
-    "-s -w -X $VM_BUILDINFO=victoria-logs-$VLOGS_VERSION"
 }
 build_jaeger() {
   build_wrapper jaeger github.com/jaegertracing/jaeger/cmd/jaeger \

@@ -5,16 +5,14 @@
 // stored, and the rates. Writes bench/results/logs.json and logs.md.
 //
 //   npm run bench:logs [-- --records 100000 --parallel 4 --heap-mb 1024]
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cassandraInstalled, startCassandra } from '../../src/backends/cassandra.js';
-import { buildPath, repoRoot } from '../../src/pipeline/tools.js';
-import { waitFor } from '../../src/proc/wait.js';
-import { startCollector } from '../../test/logs/collector.js';
-import { newDataSet, requests, sendLogs, sendRequests } from '../../test/logs/otlp-logs.js';
-import { connectCql, type CqlClient } from '../../test/logs/readback.js';
+import {
+  cassandraInstalled, collectorBinary, connectCql, countRows, cpuSeconds, freePort, newDataSet, onePipeline, repoRoot, requests, sendLogs, sendRequests,
+  startCassandra, startCollector, waitFor,
+} from '../../src/harness/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,25 +47,10 @@ interface Result {
   note: string;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Rows of a table, counted by paging through one small column (COUNT(*) over 100k rows times out server-side). */
-async function countRows(cql: CqlClient, table: string, column: string): Promise<number> {
-  let n = 0;
-  await new Promise<void>((resolve, reject) => {
-    cql.eachRow(`SELECT ${column} FROM ${table}`, [], { fetchSize: 5000, autoPage: true, readTimeout: 120_000 },
-      () => { n++; }, (err) => (err ? reject(err) : resolve()));
-  });
-  return n;
-}
-
 async function main() {
-  const mirador = buildPath('otelcol-mirador', 'npm run build:collector');
-  const peer = buildPath('otelcol-peer', 'npm run build:peer');
+  // Both builds up front: a missing one fails before Cassandra starts.
+  collectorBinary('mirador');
+  collectorBinary('peer');
   if (!cassandraInstalled()) throw new Error('Cassandra jars are missing: run `npm run tools`');
   rmSync(RUN, { recursive: true, force: true });
   mkdirSync(RUN, { recursive: true });
@@ -79,11 +62,11 @@ async function main() {
   try {
     const runs = [
       {
-        exporter: 'cassandra_logs (ours)', distribution: 'otelcol-mirador', bin: mirador, keyspace: 'bench_ours', table: 'bench_ours.logs', column: 'time_unix_nano',
+        exporter: 'cassandra_logs (ours)', distribution: 'otelcol-mirador', build: 'mirador' as const, keyspace: 'bench_ours', table: 'logs', column: 'time_unix_nano',
         config: { cassandra_logs: { endpoints: [`127.0.0.1:${cassandra.cqlPort}`], keyspace: 'bench_ours', sending_queue: { queue_size: 1000 } } },
       },
       {
-        exporter: 'cassandra (contrib v0.144.0)', distribution: 'otelcol-peer', bin: peer, keyspace: 'bench_contrib', table: 'bench_contrib.otel_logs', column: 'severitynumber',
+        exporter: 'cassandra (contrib v0.144.0)', distribution: 'otelcol-peer', build: 'peer' as const, keyspace: 'bench_contrib', table: 'otel_logs', column: 'severitynumber',
         config: { cassandra: { dsn: '127.0.0.1', port: cassandra.cqlPort, keyspace: 'bench_contrib', logs_table: 'otel_logs', timeout: '10s', replication: { class: 'SimpleStrategy', replication_factor: 1 } } },
       },
     ];
@@ -92,7 +75,9 @@ async function main() {
       if (r.keyspace === 'bench_contrib') {
         await cql.execute("CREATE KEYSPACE IF NOT EXISTS bench_contrib WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
       }
-      const col = await startCollector({ bin: r.bin, runDir: RUN, name: r.distribution, exporters: r.config });
+      const otlp = await freePort();
+      const logsUrl = `http://127.0.0.1:${otlp}/v1/logs`;
+      const col = await startCollector({ name: r.distribution, build: r.build, dir: RUN, config: onePipeline('logs', { http: otlp }, r.config) });
       try {
         // Warm-up (not measured): JIT-compiles Cassandra's and the collector's write paths, and
         // lets each exporter create its table, so that neither run pays for the other's start.
@@ -105,22 +90,22 @@ async function main() {
           }, Number(args['timeout-s']) * 1000, 250);
           return { sent, failed };
         };
-        const warm = WARMUP > 0 ? await sendLogs(col.logsUrl, newDataSet(WARMUP), { parallel: PARALLEL }) : 0;
+        const warm = WARMUP > 0 ? await sendLogs(logsUrl, newDataSet(WARMUP), { parallel: PARALLEL }) : 0;
         const base = await drain(warm);
-        const storedBefore = await countRows(cql, r.table, r.column);
+        const storedBefore = await countRows(cql, r.keyspace, r.table, { column: r.column });
 
         // Encoded before the clock starts: the benchmark times the collector and Cassandra, not the generator.
         const bodies = [...requests(newDataSet(RECORDS))];
-        const cpu0 = { col: cpuSeconds(col.process.child.pid!), cas: cpuSeconds(cassandra.pid) };
+        const cpu0 = { col: cpuSeconds(col.pid), cas: cpuSeconds(cassandra.pid) };
         const t0 = Date.now();
-        const acked = await sendRequests(col.logsUrl, bodies, { parallel: PARALLEL });
+        const acked = await sendRequests(logsUrl, bodies, { parallel: PARALLEL });
         console.log(`${r.exporter}: ${acked} records accepted by the collector after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         const end = await drain(warm + acked);
         const sent = end.sent - base.sent, failed = end.failed - base.failed;
         const seconds = (Date.now() - t0) / 1000;
-        const collectorCpuSeconds = cpuSeconds(col.process.child.pid!) - cpu0.col;
+        const collectorCpuSeconds = cpuSeconds(col.pid) - cpu0.col;
         const cassandraCpuSeconds = cpuSeconds(cassandra.pid) - cpu0.cas;
-        const stored = (await countRows(cql, r.table, r.column)) - storedBefore;
+        const stored = (await countRows(cql, r.keyspace, r.table, { column: r.column })) - storedBefore;
         const res: Result = {
           exporter: r.exporter, distribution: r.distribution, sent: acked, exporterSent: sent, exporterFailed: failed, stored,
           storedPct: (100 * stored) / acked, seconds, collectorCpuSeconds, cassandraCpuSeconds,
@@ -169,7 +154,7 @@ function markdown(s: { date: string; command: string; machine: { cores: number; 
     '',
     `\`${s.command}\` on ${s.date} (${s.machine.cores} cores, load average ${s.machine.loadBefore.toFixed(1)} before, ${s.machine.loadAfter.toFixed(1)} after: the machine is shared, so absolute figures are noisy; both exporters ran back to back into the same Cassandra 5.0.9).`,
     '',
-    `Input: ${fmt(s.records)} OTLP/HTTP JSON log records, encoded before timing starts (test/logs/otlp-logs.ts: half without trace context, 1000 sharing one span id and severity, empty, non-ASCII and three 1 MiB bodies, four records with 1000 attributes), 1000 per request.`,
+    `Input: ${fmt(s.records)} OTLP/HTTP JSON log records, encoded before timing starts (src/harness/otlp-logs.ts: half without trace context, 1000 sharing one span id and severity, empty, non-ASCII and three 1 MiB bodies, four records with 1000 attributes), 1000 per request.`,
     '',
     '| exporter | records sent | exporter: sent / failed | rows stored | seconds | records/s processed | records/s stored | CPU s: collector / Cassandra | records stored per CPU-s |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

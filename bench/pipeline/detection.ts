@@ -7,13 +7,14 @@
  * classification_attribute) so one report reads both; everything else is its default.
  */
 import { join } from 'node:path';
-import { startVictoriaMetrics, type RunningVictoriaMetrics } from '../../src/backends/victoriametrics.js';
+import {
+  effectiveThreshold, freePorts, otlpReceiver, otlpTo, startCollector, startVictoriaMetrics, type RunningCollector, type RunningVictoriaMetrics,
+} from '../../src/harness/index.js';
 import { startLoadgen } from '../../src/loadgen/generator.js';
 import { detectionReport, formatReport, type DetectionReport } from '../../src/pipeline/report.js';
-import { freePorts } from '../../src/proc/index.js';
-import { binaries, metric, otlpReceiver, startCollector, type RunningCollector } from './lib/collector.js';
 
-export const OUR_THRESHOLD = 0.64; // the processor's default (collector-builder/isolationforestprocessor/README.md)
+/** Our processor as configured here: its defaults (the threshold comes from effectiveThreshold). */
+const OURS: Record<string, unknown> = {};
 export const CONTRIB_THRESHOLD = 0.7; // contrib's default anomaly threshold (contamination_rate drives it)
 
 export interface DetectionResult {
@@ -33,9 +34,9 @@ export async function runDetection(o: { dir: string; durationSec: number; seed?:
     const vms = { ours: await startVictoriaMetrics({ runDir: join(o.dir, 'vm-ours') }), contrib: await startVictoriaMetrics({ runDir: join(o.dir, 'vm-contrib') }) };
     started.push(vms.ours, vms.contrib);
     const [oursGrpc, contribGrpc, gatewayHttp] = await freePorts(3);
-    const scorer = async (name: 'ours' | 'contrib', grpc: number, binary: string, processor: Record<string, unknown>) => {
+    const scorer = async (name: 'ours' | 'contrib', grpc: number, build: 'mirador' | 'peer', processor: Record<string, unknown>) => {
       const c = await startCollector({
-        name: `detect-${name}`, binary, dir: o.dir, config: {
+        name: `detect-${name}`, build, dir: o.dir, config: {
           receivers: otlpReceiver({ grpc }), processors: { isolationforest: processor },
           exporters: { otlphttp: { metrics_endpoint: vms[name].otlpMetricsUrl } },
           pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
@@ -44,14 +45,13 @@ export async function runDetection(o: { dir: string; durationSec: number; seed?:
       started.push(c);
       return c;
     };
-    const ours = await scorer('ours', oursGrpc, binaries.mirador, {});
-    const contrib = await scorer('contrib', contribGrpc, binaries.peer, { score_attribute: 'anomaly_score', classification_attribute: 'is_anomaly' });
-    const otlp = (port: number) => ({ endpoint: `127.0.0.1:${port}`, tls: { insecure: true } });
+    const ours = await scorer('ours', oursGrpc, 'mirador', OURS);
+    const contrib = await scorer('contrib', contribGrpc, 'peer', { score_attribute: 'anomaly_score', classification_attribute: 'is_anomaly' });
     const gateway = await startCollector({
-      name: 'detect-gateway', binary: binaries.mirador, dir: o.dir, config: {
+      name: 'detect-gateway', dir: o.dir, config: {
         receivers: otlpReceiver({ http: gatewayHttp }),
         connectors: { spanmetrics: { namespace: 'traces.span.metrics', metrics_flush_interval: '1s' } },
-        exporters: { 'otlp/ours': otlp(oursGrpc), 'otlp/contrib': otlp(contribGrpc), debug: { verbosity: 'basic', sampling_thereafter: 1_000_000 } },
+        exporters: { 'otlp/ours': otlpTo(oursGrpc), 'otlp/contrib': otlpTo(contribGrpc), debug: { verbosity: 'basic', sampling_thereafter: 1_000_000 } },
         pipelines: {
           traces: { receivers: ['otlp'], exporters: ['spanmetrics'] },
           logs: { receivers: ['otlp'], exporters: ['debug'] },
@@ -69,12 +69,11 @@ export async function runDetection(o: { dir: string; durationSec: number; seed?:
     const report = async (name: 'ours' | 'contrib', c: RunningCollector, threshold: number) => {
       const r = await detectionReport({ vmUrl: vms[name].url, loadgenStart: lg.startedAt, endMs, incidents: lg.incidents(), threshold });
       console.log(`\n[${name}]\n${formatReport(r.report)}`);
-      const t = await c.telemetry();
-      return { ...r.report, pointsReceived: metric(t, 'otelcol_receiver_accepted_metric_points_total') };
+      return { ...r.report, pointsReceived: await c.metric('otelcol_receiver_accepted_metric_points_total') };
     };
     return {
       durationSec: o.durationSec, seed, pointsSentByLoadgen: counts.metricPoints.sent,
-      ours: await report('ours', ours, OUR_THRESHOLD), contrib: await report('contrib', contrib, CONTRIB_THRESHOLD),
+      ours: await report('ours', ours, effectiveThreshold(OURS)), contrib: await report('contrib', contrib, CONTRIB_THRESHOLD),
     };
   } finally {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);

@@ -14,8 +14,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePorts } from '../../src/proc/index.js';
-import { binaries, root, sinkConfig, startCollector } from './lib/collector.js';
+import { freePorts, repoRoot, sinkConfig, startCollector } from '../../src/harness/index.js';
 import { measureThroughput, type ThroughputSample, type Variant } from './throughput.js';
 import { summarise, toMarkdown, type BenchResult } from './report.js';
 import { runDetection } from './detection.js';
@@ -26,7 +25,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' }, window: { type: 'string', default: '15' }, warm: { type: 'string', default: '5' },
     workers: { type: 'string', default: '4' }, 'batch-size': { type: 'string', default: '1000' },
     detect: { type: 'string', default: '240' }, scale: { type: 'string', default: '10000,100000,1000000' },
-    only: { type: 'string', default: 'passthrough,ours,contrib' }, out: { type: 'string', default: join(root, 'bench/results') },
+    only: { type: 'string', default: 'passthrough,ours,contrib' }, out: { type: 'string', default: join(repoRoot(), 'bench/results') },
   },
 });
 const int = (name: string, v: string) => {
@@ -38,18 +37,19 @@ const workers = int('workers', opts.workers), batchSize = int('batch-size', opts
 const scaleSeries = opts.scale ? opts.scale.split(',').map((s) => int('scale', s)) : [];
 
 const variants: Variant[] = [
-  { name: 'passthrough', label: '(a) pass-through (otelcol-mirador, no anomaly processor)', binary: binaries.mirador },
-  { name: 'ours', label: '(b) ours (otelcol-mirador, isolationforest defaults)', binary: binaries.mirador, processor: {} },
-  { name: 'contrib', label: "(c) contrib's isolationforest (otelcol-peer, defaults)", binary: binaries.peer, processor: {} },
+  { name: 'passthrough', label: '(a) pass-through (otelcol-mirador, no anomaly processor)', build: 'mirador' },
+  { name: 'ours', label: '(b) ours (otelcol-mirador, isolationforest defaults)', build: 'mirador', processor: {} },
+  { name: 'contrib', label: "(c) contrib's isolationforest (otelcol-peer, defaults)", build: 'peer', processor: {} },
 ].filter((v) => opts.only.split(',').includes(v.name)) as Variant[];
 
-const dir = mkdtempSync(join(root, '.run/bench-pipeline/run-'));
+mkdirSync(join(repoRoot(), '.run/bench-pipeline'), { recursive: true });
+const dir = mkdtempSync(join(repoRoot(), '.run/bench-pipeline/run-'));
 const started = new Date();
 const load0 = loadavg();
 console.log(`bench:pipeline: work dir ${dir}; ${rounds} rounds x [${variants.map((v) => v.name).join(', ')}], warm ${warmSec} s + window ${windowSec} s each`);
 
 const [sinkGrpc] = await freePorts(1);
-const sink = await startCollector({ name: 'sink', binary: binaries.mirador, dir, config: sinkConfig({ grpc: sinkGrpc }) });
+const sink = await startCollector({ name: 'sink', dir, config: sinkConfig({ grpc: sinkGrpc }) });
 const samples: ThroughputSample[] = [];
 try {
   for (let round = 1; round <= rounds; round++) {

@@ -1,14 +1,14 @@
 /**
  * Our processor at many active series: throughput and memory per series, and eviction past
- * max_series. OTLP/HTTP protobuf (lib/series-load.ts) -> otelcol-mirador [isolationforest] ->
+ * max_series. OTLP/HTTP protobuf (series-load.ts) -> otelcol-mirador [isolationforest] ->
  * counting sink. Memory: RSS growth over the empty collector divided by the series (the brief's
  * figure, which includes Go's GC headroom), and the live Go heap growth after a forced GC
  * (pprof heap?gc=1), which is what the series really hold.
  */
-import { freePorts } from '../../src/proc/index.js';
-import { binaries, metric, otlpReceiver, sinkConfig, startCollector, type RunningCollector } from './lib/collector.js';
-import { cpuSeconds, peakRss, rss } from './lib/procstat.js';
-import { sendRound } from './lib/series-load.js';
+import {
+  cpuSeconds, freePorts, otlpReceiver, otlpTo, peakRss, rss, sinkConfig, startCollector, type RunningCollector,
+} from '../../src/harness/index.js';
+import { sendRound } from './series-load.js';
 import { heapTop } from './profile.js';
 
 export interface ScaleRow {
@@ -42,7 +42,7 @@ const WARMUP = 2; // the smallest warm-up the processor accepts, so few rounds r
 
 /** Live Go heap after a forced GC: pprof's heap endpoint with gc=1 and debug=1 prints runtime.MemStats. */
 async function liveHeap(c: RunningCollector): Promise<number> {
-  const text = await (await fetch(`${c.pprofUrl}/heap?gc=1&debug=1`)).text();
+  const text = await (await fetch(`${c.pprofUrl!}/heap?gc=1&debug=1`)).text();
   const m = /^# HeapAlloc = (\d+)$/m.exec(text);
   if (!m) throw new Error(`${c.name}: no HeapAlloc in ${c.pprofUrl}/heap?debug=1`);
   return Number(m[1]);
@@ -50,12 +50,12 @@ async function liveHeap(c: RunningCollector): Promise<number> {
 
 async function runOne(dir: string, series: number, maxSeries: number, rounds: number, profile = false): Promise<ScaleRow> {
   const [http, sinkGrpc] = await freePorts(2);
-  const sink = await startCollector({ name: `scale-sink-${series}-${maxSeries}`, binary: binaries.mirador, dir, config: sinkConfig({ grpc: sinkGrpc }) });
+  const sink = await startCollector({ name: `scale-sink-${series}-${maxSeries}`, dir, config: sinkConfig({ grpc: sinkGrpc }) });
   const col = await startCollector({
-    name: `scale-${series}-${maxSeries}`, binary: binaries.mirador, dir, config: {
+    name: `scale-${series}-${maxSeries}`, dir, config: {
       receivers: otlpReceiver({ http }),
       processors: { isolationforest: { max_series: maxSeries, warmup_points: WARMUP } },
-      exporters: { otlp: { endpoint: `127.0.0.1:${sinkGrpc}`, tls: { insecure: true }, compression: 'none', sending_queue: { enabled: false } } },
+      exporters: { otlp: otlpTo(sinkGrpc, { compression: 'none', sending_queue: { enabled: false } }) },
       pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlp'] } },
     },
   });
@@ -75,16 +75,16 @@ async function runOne(dir: string, series: number, maxSeries: number, rounds: nu
     const rss1 = rss(col.pid);
     const heap1 = await liveHeap(col);
     const t = await col.telemetry();
-    const heapProfile = profile ? await heapTop(col.pprofUrl, dir, `scale-${series}`) : undefined;
+    const heapProfile = profile ? await heapTop(col.pprofUrl!, dir, `scale-${series}`) : undefined;
     const held = Math.min(series, maxSeries);
     return {
       series, maxSeries, rounds,
       pointsPerSec: scoredPoints / (scoredMs / 1000), cpuSecPerMillion: (scoredCpu / scoredPoints) * 1e6,
       rssBeforeBytes: rss0, rssAfterBytes: rss1, peakRssBytes: peakRss(col.pid),
       rssBytesPerSeries: (rss1 - rss0) / held, heapBytesPerSeries: (heap1 - heap0) / held,
-      activeSeries: metric(t, 'otelcol_processor_isolationforest_active_series'),
-      evictions: metric(t, 'otelcol_processor_isolationforest_evictions_total'),
-      pointsScored: metric(t, 'otelcol_processor_isolationforest_points_scored_total'),
+      activeSeries: t.sum('otelcol_processor_isolationforest_active_series'),
+      evictions: t.sum('otelcol_processor_isolationforest_evictions_total'),
+      pointsScored: t.sum('otelcol_processor_isolationforest_points_scored_total'),
       heapProfile,
     };
   } finally {

@@ -5,11 +5,9 @@
  * the sink has accepted it, and back-pressure slows the senders instead of refusing data.
  */
 import { join } from 'node:path';
-import { freePorts } from '../../src/proc/index.js';
-import { startProcess } from '../../src/proc/process.js';
-import { toolPath } from '../../src/pipeline/tools.js';
-import { metric, otlpReceiver, startCollector, type CollectorConfig } from './lib/collector.js';
-import { cpuSeconds, peakRss } from './lib/procstat.js';
+import {
+  cpuSeconds, freePorts, otlpReceiver, otlpTo, peakRss, startCollector, startProcess, toolPath, type CollectorBuild, type CollectorConfig, type Exposition,
+} from '../../src/harness/index.js';
 import { profileTop } from './profile.js';
 
 export type ConfigName = 'passthrough' | 'ours' | 'contrib';
@@ -17,7 +15,7 @@ export type ConfigName = 'passthrough' | 'ours' | 'contrib';
 export interface Variant {
   name: ConfigName;
   label: string;
-  binary: string;
+  build: CollectorBuild;
   processor?: Record<string, unknown>;
 }
 
@@ -57,20 +55,20 @@ export function variantConfig(v: Variant, grpc: number, sinkGrpc: number): Colle
   return {
     receivers: otlpReceiver({ grpc }),
     processors: v.processor ? { isolationforest: v.processor } : undefined,
-    exporters: { otlp: { endpoint: `127.0.0.1:${sinkGrpc}`, tls: { insecure: true }, compression: 'none', sending_queue: { enabled: false } } },
+    exporters: { otlp: otlpTo(sinkGrpc, { compression: 'none', sending_queue: { enabled: false } }) },
     pipelines: { metrics: { receivers: ['otlp'], processors: v.processor ? ['isolationforest'] : [], exporters: ['otlp'] } },
   };
 }
 
 /** Sum of the processor's model-refresh histogram (seconds in forest_update calls). */
-function refreshSeconds(t: Map<string, number>): number | undefined {
-  for (const [k, v] of t) if (k.startsWith('otelcol_processor_isolationforest_model_refresh_duration') && k.endsWith('_sum')) return v;
-  return undefined;
+function refreshSeconds(t: Exposition): number | undefined {
+  const name = t.names('otelcol_processor_isolationforest_model_refresh_duration').find((n) => n.endsWith('_sum'));
+  return name === undefined ? undefined : t.sum(name);
 }
 
 export async function measureThroughput(v: Variant, o: ThroughputOptions): Promise<ThroughputSample> {
   const [grpc] = await freePorts(1);
-  const col = await startCollector({ name: `${v.name}-r${o.round}`, binary: v.binary, dir: o.dir, config: variantConfig(v, grpc, o.sinkGrpc) });
+  const col = await startCollector({ name: `${v.name}-r${o.round}`, build: v.build, dir: o.dir, config: variantConfig(v, grpc, o.sinkGrpc) });
   const gen = startProcess({
     name: 'telemetrygen', cmd: toolPath('telemetrygen'), logFile: join(o.dir, `telemetrygen-${v.name}-r${o.round}.log`),
     args: ['metrics', '--otlp-endpoint', `127.0.0.1:${grpc}`, '--otlp-insecure', '--workers', String(o.workers), '--rate', '0',
@@ -80,19 +78,19 @@ export async function measureThroughput(v: Variant, o: ThroughputOptions): Promi
   try {
     await sleep(o.warmSec * 1000);
     const t0 = await col.telemetry(), c0 = cpuSeconds(col.pid), w0 = performance.now();
-    const profile = o.profile ? profileTop(col.pprofUrl, o.windowSec, o.dir, `${v.name}`) : undefined;
+    const profile = o.profile ? profileTop(col.pprofUrl!, o.windowSec, o.dir, `${v.name}`) : undefined;
     await sleep(o.windowSec * 1000);
     const t1 = await col.telemetry(), c1 = cpuSeconds(col.pid), w1 = performance.now();
     const windowSec = (w1 - w0) / 1000;
-    const sent = metric(t1, 'otelcol_exporter_sent_metric_points_total') - metric(t0, 'otelcol_exporter_sent_metric_points_total');
+    const sent = t1.sum('otelcol_exporter_sent_metric_points_total') - t0.sum('otelcol_exporter_sent_metric_points_total');
     const cpu = c1 - c0;
     const [r0, r1] = [refreshSeconds(t0), refreshSeconds(t1)];
     if (gen.child.exitCode !== null) throw new Error(`telemetrygen ended early (${gen.child.exitCode}):\n${gen.tail(20)}`);
     if (sent <= 0) throw new Error(`${v.name}: no points sent in the window:\n${col.process.tail(20)}\n${gen.tail(10)}`);
     return {
       config: v.name, round: o.round, windowSec, pointsSent: sent, pointsPerSec: sent / windowSec,
-      refused: metric(t1, 'otelcol_receiver_refused_metric_points_total'),
-      sendFailed: metric(t1, 'otelcol_exporter_send_failed_metric_points_total'),
+      refused: t1.sum('otelcol_receiver_refused_metric_points_total'),
+      sendFailed: t1.sum('otelcol_exporter_send_failed_metric_points_total'),
       cpuSec: cpu, cpuSecPerMillion: (cpu / sent) * 1e6, cores: cpu / windowSec,
       peakRssBytes: peakRss(col.pid),
       modelRefreshSecPerMillion: r1 !== undefined ? ((r1 - (r0 ?? 0)) / sent) * 1e6 : undefined,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `npm run cluster [-- start|stop|status|snapshot]`: a real single-node Kubernetes on this
+# `npm run cluster [-- start|stop|up|down|status|snapshot]`: a real single-node Kubernetes on this
 # machine (DESIGN §10). start builds (cached) and starts etcd, the control plane, containerd,
 # the kubelet, kube-proxy and CoreDNS, and writes .tools/k8s/kubeconfig; stop ends them all and
 # restores the host (nft rules, sysctls, cgroups, mounts, links, fixed /run and /var paths),
-# also after a failed start. snapshot prints the host state that stop restores (for tests);
-# expose NAMESPACE/NAME PORT publishes a loopback host service (Cassandra) to the pods.
+# also after a failed start. up is start plus the whole product on it (images, VictoriaMetrics,
+# Jaeger, Cassandra on the host, helm install: scripts/cluster/deploy.ts) and prints where to
+# look; down removes all of that and stops. snapshot prints the host state that stop restores
+# (for tests); expose NAMESPACE/NAME PORT publishes a loopback host service (Cassandra) to the pods.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$CLUSTER_DIR/lib/host.sh"
@@ -273,13 +275,32 @@ unexpose() {
   kubectl_admin -n "$ns" delete service "$name" --ignore-not-found >/dev/null
 }
 
+# deploy up|down: the product on the running cluster (TypeScript, src/harness/local-k8s.ts).
+deploy() { (cd "$ROOT" && node scripts/run-ts.mjs scripts/cluster/deploy.ts "$1"); }
+
+up() {
+  need_root
+  bash "$ROOT/scripts/ensure.sh" deps tools wasm collector
+  start
+  deploy up
+}
+
+down() {
+  need_root
+  # The release and the host's Cassandra first, while the API server still answers.
+  if [ -f "$ROOT/node_modules/.package-lock.json" ]; then deploy down || echo "cluster: removing the release failed (above); stopping the cluster anyway" >&2; fi
+  stop
+}
+
 cmd="${1:-start}"
 case "$cmd" in
   expose) expose "${@:2}" ;;
   unexpose) unexpose "${@:2}" ;;
   start) start ;;
   stop) stop ;;
+  up) up ;;
+  down) down ;;
   status) [ -d "$RUN" ] || { echo "the cluster is not running"; exit 1; }; status ;;
   snapshot) host_snapshot ;;
-  *) die "unknown command '$cmd' (start, stop, status, snapshot, expose, unexpose)" ;;
+  *) die "unknown command '$cmd' (start, stop, up, down, status, snapshot, expose, unexpose)" ;;
 esac

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { MissingToolError, repoRoot } from '../pipeline/tools.js';
+import { MissingToolError, repoRoot } from '../proc/tools.js';
 import { freePorts } from '../proc/ports.js';
 import { startProcess } from '../proc/process.js';
 import { waitForTcp } from '../proc/wait.js';

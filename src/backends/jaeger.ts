@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { assertPortFree, freePorts } from '../proc/ports.js';
 import { startProcess, type ManagedProcess } from '../proc/process.js';
 import { waitForHttp } from '../proc/wait.js';
-import { toolPath } from '../pipeline/tools.js';
+import { toolPath } from '../proc/tools.js';
 
 export interface JaegerOptions {
   runDir: string;

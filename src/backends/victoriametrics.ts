@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { assertPortFree, freePort } from '../proc/ports.js';
 import { startProcess, type ManagedProcess } from '../proc/process.js';
 import { waitForHttp } from '../proc/wait.js';
-import { toolPath } from '../pipeline/tools.js';
+import { toolPath } from '../proc/tools.js';
 
 export interface VictoriaMetricsOptions {
   runDir: string;

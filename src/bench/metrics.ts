@@ -1,5 +1,6 @@
 // Ranking metrics for anomaly scores (higher = more anomalous), with the same definitions as
 // scikit-learn's roc_auc_score and average_precision_score (ties handled as one threshold).
+import type { SeedRun } from './types.js';
 
 /** Indices sorted by descending score. */
 function byScoreDesc(scores: ArrayLike<number>): Uint32Array {
@@ -45,4 +46,9 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
     }
   }
   return ap;
+}
+
+/** One seed's result: the accuracy of `scores` against `labels`, with the costs measured for them. */
+export function seedRun(scores: ArrayLike<number>, labels: ArrayLike<number>, cost: { fitMs: number; scoreMs: number; peakMemMB: number }): SeedRun {
+  return { rocAuc: rocAuc(scores, labels), prAuc: averagePrecision(scores, labels), ...cost };
 }

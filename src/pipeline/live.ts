@@ -4,7 +4,9 @@
  */
 import type { Pipeline } from './pipeline.js';
 import { APP_METRICS } from '../loadgen/shop.js';
-import { cassandraRowCount, promSampleName, scrape, vmQueryScalar } from './stored.js';
+import { scrape, type Exposition } from '../harness/prometheus.js';
+import { cassandraRowCount } from '../harness/stored-logs.js';
+import { promSampleName, vmQueryScalar } from '../harness/stored-metrics.js';
 
 export interface LiveStats {
   at: number;
@@ -29,7 +31,8 @@ async function cassandraRows(p: Pipeline): Promise<number> {
   return rows;
 }
 
-const metric = (m: Map<string, number>, name: string) => m.get(`${name}_total`) ?? m.get(name) ?? 0;
+// Counters carry _total on the wire; a missing exposition (scrape failed) counts as none.
+const metric = (m: Exposition | undefined, name: string) => m?.sum(`${name}_total`) ?? 0;
 
 /** One sample of every figure; a backend that does not answer leaves its figure at -1 and an error line. */
 export async function liveStats(p: Pipeline): Promise<LiveStats> {
@@ -46,8 +49,8 @@ export async function liveStats(p: Pipeline): Promise<LiveStats> {
   const flaggedSeriesQ = (r: string) => `count(sum without (anomaly_score, is_anomaly) (count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${r}])))`;
   const gw = p.collectors.find((x) => x.spec.name === 'gateway')!;
   const [gwm, jm, points, derived, logs, flaggedPoints, flaggedSeries, flaggedNow] = await Promise.all([
-    safe('gateway metrics', () => scrape(gw.metricsUrl), new Map<string, number>()),
-    safe('jaeger metrics', () => scrape(p.jaeger.metricsUrl), new Map<string, number>()),
+    safe('gateway metrics', () => scrape(gw.telemetryUrl), undefined),
+    safe('jaeger metrics', () => scrape(p.jaeger.metricsUrl), undefined),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({${run},__name__=~"${appNames}"}[${range}]))`), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({__name__=~"traces_.+",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
     safe('Cassandra', () => cassandraRows(p), -1),
@@ -56,7 +59,7 @@ export async function liveStats(p: Pipeline): Promise<LiveStats> {
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, flaggedSeriesQ('15s')), -1),
   ]);
   const collectorsUp: Record<string, boolean> = {};
-  for (const col of p.collectors) collectorsUp[col.spec.name] = col.process.child.exitCode === null && col.process.child.signalCode === null;
+  for (const col of p.collectors) collectorsUp[col.spec.name] = col.running();
   return {
     at: Date.now(), elapsedSec: c.elapsedSec,
     sent: { spans: c.spans.sent, points: c.metricPoints.sent, logs: c.logs.sent, failed: c.spans.failed + c.metricPoints.failed + c.logs.failed },
@@ -65,7 +68,7 @@ export async function liveStats(p: Pipeline): Promise<LiveStats> {
       points: metric(gwm, 'otelcol_receiver_accepted_metric_points'),
       logs: metric(gwm, 'otelcol_receiver_accepted_log_records'),
     },
-    stored: { spans: jm.size ? metric(jm, 'otelcol_exporter_sent_spans') : -1, points, traceDerivedPoints: derived, logs },
+    stored: { spans: jm ? metric(jm, 'otelcol_exporter_sent_spans') : -1, points, traceDerivedPoints: derived, logs },
     anomalies: { flaggedPoints, flaggedSeries, flaggedNow },
     collectorsUp, errors,
   };

@@ -3,21 +3,22 @@
  * the load generator in this process, and at the end a drain, exact stored counts and the
  * detection report. The CLI (src/cli/commands/up.ts) and test/pipeline use this same code.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startCassandra, type RunningCassandra } from '../backends/cassandra.js';
-import { startJaeger, type RunningJaeger } from '../backends/jaeger.js';
-import { startVictoriaMetrics, type RunningVictoriaMetrics } from '../backends/victoriametrics.js';
+import { cassandraInstalled, startBackends, type RunningCassandra, type RunningJaeger, type RunningVictoriaMetrics } from '../harness/backends.js';
+import { collectorBinary } from '../harness/collector.js';
+import { cassandraRowCount } from '../harness/stored-logs.js';
+import { promSampleName, vmExport } from '../harness/stored-metrics.js';
+import { jaegerStoredSpans, type StoredSpans } from '../harness/stored-spans.js';
+import { appliedComponentConfig, effectiveThreshold } from '../harness/applied-config.js';
 import { startLoadgen, type Loadgen, type LoadgenCounts } from '../loadgen/generator.js';
 import { APP_METRICS } from '../loadgen/shop.js';
 import { assertPortFree, freePorts } from '../proc/ports.js';
-import { startCollectors, stopCollectors, collectorBinary, type RunningCollector } from './collectors.js';
+import { repoRoot, toolPath } from '../proc/tools.js';
+import { startCollectors, stopCollectors, type PipelineCollector } from './collectors.js';
 import { processNames, renderCollectorConfigs, type CollectorPorts } from './render.js';
 import { detectionReport, formatReport, type DetectionReport } from './report.js';
 import { detectionHtml } from './plot.js';
-import { cassandraRowCount, jaegerStoredSpans, promSampleName, vmExport, type StoredSpans } from './stored.js';
-import { repoRoot, toolPath } from './tools.js';
-import { cassandraInstalled } from '../backends/cassandra.js';
 
 export interface FixedPorts {
   otlpGrpc: number;
@@ -85,10 +86,11 @@ export interface Pipeline {
   vm: RunningVictoriaMetrics;
   jaeger: RunningJaeger;
   cassandra: RunningCassandra;
-  collectors: RunningCollector[];
+  collectors: PipelineCollector[];
   loadgen: Loadgen;
   keyspace: string;
   table: string;
+  /** The isolationforest threshold in force (the rendered config's, else the processor's default). */
   threshold: number;
   /** Stops the load generator (if still running), drains, counts and reports; the processes keep running. */
   report(): Promise<RunReport>;
@@ -97,17 +99,6 @@ export interface Pipeline {
   /** Stops every process without a report (after a failure). Idempotent. */
   kill(): Promise<void>;
 }
-
-/** The processor's default threshold, read from its source so the report follows it when it is re-measured. */
-export function processorDefaultThreshold(): number {
-  try {
-    const src = readFileSync(join(repoRoot(), 'collector-builder', 'isolationforestprocessor', 'config.go'), 'utf8');
-    const m = /defaultThreshold\s*=\s*([0-9.]+)/.exec(src);
-    if (m) return Number(m[1]);
-  } catch { /* fall through */ }
-  return 0.64;
-}
-
 
 /**
  * isolationforest settings for a local run, layered over the chart's: a local run has a handful
@@ -153,7 +144,7 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
   if (fixed) ports.gateway = { ...ports.gateway, otlpGrpc: fixed.otlpGrpc, otlpHttp: fixed.otlpHttp };
 
   const started: { stop(): Promise<void> }[] = [];
-  let collectors: RunningCollector[] = [];
+  let collectors: PipelineCollector[] = [];
   let killed = false;
   const kill = async () => {
     if (killed) return;
@@ -165,16 +156,14 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
   try {
     log('starting VictoriaMetrics, Jaeger v2 and Cassandra ...');
     const t0 = Date.now();
-    const [vmR, jaegerR, cassR] = await Promise.allSettled([
-      startVictoriaMetrics({ runDir: join(runDir, 'victoria-metrics'), port: fixed?.victoriaMetrics }),
-      startJaeger({ runDir: join(runDir, 'jaeger'), queryPort: fixed?.jaegerUi }),
-      startCassandra({ runDir: join(runDir, 'cassandra'), cqlPort: fixed?.cassandra, storagePort: fixed ? free[free.length - 1] : undefined }),
-    ]);
-    for (const r of [vmR, jaegerR, cassR]) if (r.status === 'fulfilled') started.push(r.value);
-    for (const r of [vmR, jaegerR, cassR]) if (r.status === 'rejected') throw r.reason;
-    const vm = (vmR as PromiseFulfilledResult<RunningVictoriaMetrics>).value;
-    const jaeger = (jaegerR as PromiseFulfilledResult<RunningJaeger>).value;
-    const cassandra = (cassR as PromiseFulfilledResult<RunningCassandra>).value;
+    const backends = await startBackends({
+      runDir,
+      victoriaMetrics: { port: fixed?.victoriaMetrics },
+      jaeger: { queryPort: fixed?.jaegerUi },
+      cassandra: { cqlPort: fixed?.cassandra, storagePort: fixed ? free[free.length - 1] : undefined },
+    });
+    started.push(backends);
+    const { vm, jaeger, cassandra } = backends;
     log(`backends up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const specs = renderCollectorConfigs({
@@ -182,11 +171,11 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
       cassandraEndpoint: `${cassandra.host}:${cassandra.cqlPort}`, connectorFlushInterval: `${Math.max(1, Math.round(intervalMs / 1000))}s`,
       isolationforestProcesses: ifCount, isolationforest: { ...LOCAL_PROCESSOR, ...o.processor },
     });
-    const gw = specs.find((s) => s.name === 'gateway')!.config;
-    const keyspace = String(gw.exporters?.cassandra_logs?.keyspace ?? 'mirador');
-    const table = String(gw.exporters?.cassandra_logs?.table ?? 'logs');
-    // The processor's own default applies when the rendered config sets no threshold.
-    const threshold = Number(specs.find((s) => s.component === 'isolationforest')!.config.processors?.isolationforest?.threshold ?? processorDefaultThreshold());
+    // Where the logs land, as the exporter applies its config (its defaults included).
+    const logsExporter = appliedComponentConfig('exporters', 'cassandra_logs', specs.find((s) => s.name === 'gateway')!.config.exporters?.cassandra_logs, 'logs');
+    const keyspace = String(logsExporter.keyspace);
+    const table = String(logsExporter.table);
+    const threshold = effectiveThreshold(specs.find((s) => s.component === 'isolationforest')!.config.processors?.isolationforest);
     log(`collector configs rendered from charts/mirador (profiles/local.yaml) into ${join(runDir, 'collectors')}`);
 
     const t1 = Date.now();

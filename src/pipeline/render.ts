@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import { repoRoot, toolPath } from './tools.js';
+import { repoRoot, toolPath } from '../proc/tools.js';
 
 export const COMPONENTS = ['gateway', 'servicegraph', 'spanmetrics', 'isolationforest'] as const;
 export type Component = (typeof COMPONENTS)[number];

@@ -4,7 +4,7 @@
  */
 import { matches, type Incident } from '../loadgen/scenario.js';
 import { logicalSeries, shortName, type LogicalSeries } from './series.js';
-import { vmExport } from './stored.js';
+import { vmExport } from '../harness/stored-metrics.js';
 
 export interface IncidentResult {
   kind: string;

@@ -4,7 +4,7 @@
  * stored as several VictoriaMetrics series (one per score value); a histogram is stored as
  * _bucket/_sum/_count. Here they become one series with, per timestamp, a value, a score and a flag.
  */
-import type { ExportedSeries } from './stored.js';
+import type { ExportedSeries } from '../harness/stored-metrics.js';
 
 export interface Point {
   t: number; // epoch ms

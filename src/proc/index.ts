@@ -1,3 +1,4 @@
 export * from './ports.js';
 export * from './wait.js';
 export * from './process.js';
+export * from './tools.js';

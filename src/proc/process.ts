@@ -30,9 +30,13 @@ export function startProcess(o: StartOptions): ManagedProcess {
   const child = spawn(o.cmd, o.args ?? [], { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
+  // Resolved once the process is gone AND its last output is in the log file ('close' comes after
+  // stdout and stderr ended), so tail() right after an exit shows why it exited.
   const exited = new Promise<number | string>((resolve) => {
-    child.on('error', (e) => { log.write(`\n[${o.name}] failed to start: ${e.message}\n`); resolve(`error: ${e.message}`); });
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    let ended = false;
+    const done = (result: number | string) => { if (!ended) { ended = true; log.end(() => resolve(result)); } };
+    child.on('error', (e) => { log.write(`\n[${o.name}] failed to start: ${e.message}\n`); done(`error: ${e.message}`); });
+    child.on('close', (code, signal) => done(code ?? signal ?? 'unknown'));
   });
   const tail = (lines = 20) => {
     try { return readFileSync(o.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return ''; }

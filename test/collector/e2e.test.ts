@@ -3,21 +3,16 @@
 // spikes must be flagged, ordinary points mostly not. Plus the component list and start-up failures
 // for invalid processor config. `npm test` builds the binary first (scripts/ensure.sh collector).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { freePorts, startProcess, waitFor, waitForHttp, type ManagedProcess } from '../../src/proc/index.js';
+import {
+  attr, collectorBinary, freePorts, otlpReceiver, startCollector, startJsonSink, waitFor, type CollectorConfig, type JsonSink, type RunningCollector,
+} from '../../src/harness/index.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const binary = join(root, 'build/otelcol-mirador');
 const work = mkdtempSync(join(tmpdir(), 'mirador-collector-e2e-'));
-
-beforeAll(() => {
-  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run build:collector\` first`);
-});
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 // ---- OTLP JSON helpers ---------------------------------------------------------------------------
@@ -26,42 +21,15 @@ interface DataPoint { attributes?: KeyValue[]; timeUnixNano: string; asDouble?: 
 interface ExportRequest {
   resourceMetrics: { resource?: { attributes?: KeyValue[] }; scopeMetrics: { scope?: { name?: string }; metrics: { name: string; gauge?: { dataPoints: DataPoint[] } }[] }[] }[];
 }
-const attr = (point: DataPoint, key: string) => point.attributes?.find((a) => a.key === key)?.value.stringValue;
 
-/** A tiny OTLP/HTTP metrics sink: collects every data point posted to /v1/metrics. */
-async function startSink(port: number): Promise<{ server: Server; points: DataPoint[] }> {
-  const points: DataPoint[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url !== '/v1/metrics' || !req.headers['content-type']?.includes('json')) {
-        res.writeHead(400).end();
-        return;
-      }
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportRequest;
-      for (const rm of body.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) {
-        points.push(...(m.gauge?.dataPoints ?? []));
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { server, points };
-}
-
-function collectorConfig(p: { receiver: number; sink: number; health: number; telemetry: number }, processor: Record<string, unknown>): string {
-  return JSON.stringify({ // JSON is YAML: no templating of indentation
-    receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.receiver}` } } } },
+/** OTLP/HTTP in -> isolationforest -> otlphttp (JSON) to the sink. */
+function collectorConfig(receiverPort: number, sinkUrl: string, processor: Record<string, unknown>): CollectorConfig {
+  return {
+    receivers: otlpReceiver({ http: receiverPort }),
     processors: { isolationforest: processor },
-    exporters: { otlphttp: { endpoint: `http://127.0.0.1:${p.sink}`, encoding: 'json', compression: 'none' } },
-    extensions: { health_check: { endpoint: `127.0.0.1:${p.health}` } },
-    service: {
-      extensions: ['health_check'],
-      telemetry: { metrics: { level: 'detailed', readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: p.telemetry } } } }] } },
-      pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
-    },
-  });
+    exporters: { otlphttp: { endpoint: sinkUrl, encoding: 'json', compression: 'none' } },
+    pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
+  };
 }
 
 // ---- the scenario -------------------------------------------------------------------------------
@@ -104,23 +72,18 @@ function request(fromStep: number, rand: () => number): ExportRequest {
 }
 
 describe('otelcol-mirador end to end', () => {
-  let collector: ManagedProcess | undefined;
-  let sink: Server | undefined;
+  let collector: RunningCollector | undefined;
+  let sink: JsonSink | undefined;
   afterAll(async () => {
     await collector?.stop();
-    await new Promise((r) => (sink ? sink.close(r) : r(undefined)));
+    await sink?.close();
   });
 
   it('scores every point in flight: nothing lost, spikes flagged, ordinary points mostly not', async () => {
-    const [receiver, sinkPort, health, telemetry] = await freePorts(4);
-    const s = await startSink(sinkPort);
-    sink = s.server;
-    const config = join(work, 'e2e.yaml');
-    writeFileSync(config, collectorConfig({ receiver, sink: sinkPort, health, telemetry }, { instances: 1 }));
-    collector = startProcess({ name: 'otelcol-mirador', cmd: binary, args: ['--config', config], logFile: join(work, 'e2e.log') });
-    await waitForHttp(`http://127.0.0.1:${health}/`, 30_000).catch((e) => {
-      throw new Error(`collector did not become healthy: ${(e as Error).message}\n${collector!.tail(30)}`);
-    });
+    const [receiver, sinkPort] = await freePorts(2);
+    const s = await startJsonSink(sinkPort);
+    sink = s;
+    collector = await startCollector({ name: 'e2e', dir: work, config: collectorConfig(receiver, s.url, { instances: 1, output_mode: 'attributes' }), startTimeoutMs: 30_000 });
 
     const rand = rng(42);
     let sent = 0;
@@ -138,11 +101,11 @@ describe('otelcol-mirador end to end', () => {
     let spikes = 0, spikesFlagged = 0, ordinary = 0, ordinaryFlagged = 0, unscored = 0;
     const seen = new Set<string>();
     for (const p of s.points) {
-      const series = Number(attr(p, 'series')!.slice(1));
+      const series = Number(attr(p, 'series')!.stringValue!.slice(1));
       const step = Number((BigInt(p.timeUnixNano) - t0) / 10_000_000_000n);
       seen.add(`${series}/${step}`);
-      const flag = attr(p, 'is_anomaly');
-      const score = attr(p, 'anomaly_score');
+      const flag = attr(p, 'is_anomaly')?.stringValue;
+      const score = attr(p, 'anomaly_score')?.stringValue;
       if (flag === undefined) { unscored++; continue; }
       expect(score, 'anomaly_score with two decimals').toMatch(/^(0\.\d\d|1\.00)$/);
       if (isSpike(step, series)) { spikes++; if (flag === 'true') spikesFlagged++; }
@@ -157,17 +120,16 @@ describe('otelcol-mirador end to end', () => {
     expect(unscored).toBeLessThan(sent / 4);
 
     // The processor's own telemetry agrees.
-    const metrics = await (await fetch(`http://127.0.0.1:${telemetry}/metrics`)).text();
-    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
-    expect(value('otelcol_processor_isolationforest_points_scored_total')).toBe(spikes + ordinary);
-    expect(value('otelcol_processor_isolationforest_anomalies_total')).toBe(spikesFlagged + ordinaryFlagged);
-    expect(value('otelcol_processor_isolationforest_active_series')).toBe(SERIES);
+    const t = await collector.telemetry();
+    expect(t.sum('otelcol_processor_isolationforest_points_scored_total')).toBe(spikes + ordinary);
+    expect(t.sum('otelcol_processor_isolationforest_anomalies_total')).toBe(spikesFlagged + ordinaryFlagged);
+    expect(t.sum('otelcol_processor_isolationforest_active_series')).toBe(SERIES);
   });
 });
 
 describe('otelcol-mirador binary', () => {
   it('lists every component of the distribution', () => {
-    const r = spawnSync(binary, ['components'], { encoding: 'utf8' });
+    const r = spawnSync(collectorBinary(), ['components'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const out = parse(r.stdout) as Record<string, { name: string }[]>;
     const names = (kind: string) => [...new Set((out[kind] ?? []).map((c) => c.name))].sort();
@@ -181,20 +143,18 @@ describe('otelcol-mirador binary', () => {
   });
 
   for (const [label, processor, message] of [
-    ['an out-of-range threshold', { threshold: 1.5 }, 'threshold: must be in (0, 1], got 1.5'],
-    ['an unknown output mode', { output_mode: 'labels' }, 'output_mode: must be "attributes" or "metrics", got "labels"'],
+    ['an out-of-range threshold', { threshold: 1.5 }, 'threshold: must be in (0, 1), got 1.5'],
+    ['an unknown output mode', { output_mode: 'labels' }, 'output_mode: must be "metrics" or "attributes", got "labels"'],
     ['a missing kernel_path', { kernel_path: '/nonexistent/kernel.wasm' }, 'kernel_path: open /nonexistent/kernel.wasm'],
   ] as const) {
     it(`fails start-up on ${label}, naming the key`, async () => {
-      const [receiver, sinkPort, health, telemetry] = await freePorts(4);
-      const config = join(work, `invalid-${label.replace(/\W+/g, '-')}.yaml`);
-      writeFileSync(config, collectorConfig({ receiver, sink: sinkPort, health, telemetry }, processor));
-      const proc = startProcess({ name: 'otelcol-mirador', cmd: binary, args: ['--config', config], logFile: join(work, `${label}.log`) });
-      const code = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
-      await proc.stop();
-      expect(code, proc.tail(20)).not.toBe(0);
-      expect(code).not.toBe('still running');
-      expect(proc.tail(40)).toContain(message);
+      const [receiver, sinkPort] = await freePorts(2);
+      const start = startCollector({
+        name: `invalid-${label.replace(/\W+/g, '-')}`, dir: work, config: collectorConfig(receiver, `http://127.0.0.1:${sinkPort}`, processor), startTimeoutMs: 20_000,
+      });
+      // An exit during start-up rejects with the exit code and the log's tail; staying up would resolve.
+      await expect(start).rejects.toThrow(/exited \([1-9]\d*\) during start-up/);
+      await expect(start).rejects.toThrow(message);
     });
   }
 });

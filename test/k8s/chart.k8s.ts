@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startCassandra, type RunningCassandra } from '../../src/backends/cassandra.js';
-import { freePorts } from '../../src/proc/ports.js';
-import { cluster, clusterUp, eventually, HELM, KUBECTL, kubectl, kubectlJson, must, ROOT, run } from './support.js';
-import { cassandraRows, jaegerSpans, logsPayload, metricsPayload, postOtlp, vmPoints } from './otlp.js';
+import {
+  cassandraRowCount, freePorts, jaegerStoredSpans, scrape, startCassandra, waitFor, waitForStoredPoints, type RunningCassandra, type StoredPoints,
+} from '../../src/harness/index.js';
+import { clusterIp, clusterScript, HELM, KUBECTL, kubectl, kubectlJson, must, ROOT, run } from '../../src/harness/kube.js';
+import { buildImages, chartArgs, deployBackends, ensureCluster, NAMESPACE as NS, removeAll } from '../../src/harness/local-k8s.js';
+import { logsPayload, metricsPayload, postOtlp } from './otlp.js';
 
-const NS = 'miradorstack';
-const BACKENDS = 'mirador-backends';
 const RELEASE = 'app.kubernetes.io/instance=mirador';
 const EXPECTED = { gateway: 3, isolationforest: 3, servicegraph: 1, spanmetrics: 1 } as const;
 const services = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
@@ -27,8 +27,6 @@ const times: Record<string, string> = {};
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const helm = (...args: string[]) => must(HELM, args, { timeoutMs: 600_000 });
-const clusterIp = async (ns: string, svc: string) =>
-  (await kubectl('-n', ns, 'get', 'service', svc, '-o', 'jsonpath={.spec.clusterIP}')).stdout.trim();
 
 interface Pod {
   metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string };
@@ -46,12 +44,7 @@ const isReady = (p: Pod) => p.status.phase === 'Running' && !!p.status.condition
 async function gatewayCounter(metric: string, by: string, where: Record<string, string> = {}): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const pod of await releasePods('gateway')) {
-    const text = await (await fetch(`http://${pod.status.podIP}:8888/metrics`)).text();
-    for (const m of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-      const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-      if (Object.entries(where).some(([k, v]) => labels[k] !== v)) continue;
-      out.set(labels[by], (out.get(labels[by]) ?? 0) + Number(m[2]));
-    }
+    for (const [k, v] of (await scrape(`http://${pod.status.podIP}:8888/metrics`)).sumBy(metric, by, where)) out.set(k, (out.get(k) ?? 0) + v);
   }
   return out;
 }
@@ -74,16 +67,10 @@ async function sendMetrics(metric: string, svcs: string[], perService: number, r
 }
 
 /** Waits until every sent point is in VictoriaMetrics (distinct points; duplicates are reported by the caller). */
-async function expectStoredPoints(metric: string, sent: number, timeoutMs = 120_000) {
-  let last: Awaited<ReturnType<typeof vmPoints>> | undefined;
-  try {
-    return await eventually(`${sent} points of ${metric} in VictoriaMetrics`, async () => {
-      last = await vmPoints(vm, metric);
-      return last.distinct >= sent ? last : undefined;
-    }, timeoutMs, 2000);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
-  }
+async function expectStoredPoints(metric: string, sent: number, timeoutMs = 120_000): Promise<StoredPoints> {
+  const stored = await waitForStoredPoints(vm, `{__name__="${metric}"}`, sent, { timeoutMs });
+  if (stored.distinct < sent) throw new Error(`${sent} points of ${metric} not all in VictoriaMetrics after ${timeoutMs} ms: ${JSON.stringify(stored)}`);
+  return stored;
 }
 
 describe('helm install of charts/mirador on the local cluster (npm run cluster)', () => {
@@ -91,40 +78,24 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
     for (const need of ['charts/mirador/Chart.yaml', '.tools/bin/helm', '.tools/bin/telemetrygen']) {
       if (!existsSync(resolve(ROOT, need))) throw new Error(`${need} is missing (npm run tools, or the chart)`);
     }
-    if (!(await clusterUp())) {
-      const r = await cluster('start');
-      if (r.code !== 0) throw new Error(`npm run cluster failed:\n${r.stdout}\n${r.stderr}`);
-      startedCluster = true;
-      times['cluster start'] = secs(r.ms);
-    }
-    const images = await must('bash', ['scripts/build-image.sh'], { timeoutMs: 900_000 });
-    times['build:image'] = secs(images.ms);
-
-    // Leftovers of an interrupted run.
-    await run(HELM, ['uninstall', 'mirador', '-n', NS, '--wait']);
-    await run(KUBECTL, ['delete', 'namespace', NS, BACKENDS, '--ignore-not-found', '--wait=true'], { timeoutMs: 300_000 });
+    startedCluster = await ensureCluster();
+    times['build:image'] = secs(await buildImages());
+    await removeAll(); // leftovers of an interrupted run
 
     // Backends: VictoriaMetrics and Jaeger as pods, Cassandra on the host published to the pods.
     const runDir = resolve(ROOT, '.run/k8s-test/cassandra');
     rmSync(runDir, { recursive: true, force: true });
     const [cql, storage] = await freePorts(2);
     cassandraDb = await startCassandra({ runDir, cqlPort: cql, storagePort: storage });
-    await must(KUBECTL, ['apply', '-f', 'test/k8s/backends.yaml']);
-    await must('bash', ['scripts/cluster/cluster.sh', 'expose', `${BACKENDS}/cassandra`, String(cql)]);
-    await must(KUBECTL, ['-n', BACKENDS, 'rollout', 'status', 'deploy/victoriametrics', 'deploy/jaeger', '--timeout=120s']);
-    vm = `http://${await clusterIp(BACKENDS, 'victoriametrics')}:8428`;
-    jaeger = `http://${await clusterIp(BACKENDS, 'jaeger')}:16686`;
-    baseArgs = ['-n', NS, '-f', 'test/k8s/values-local-k8s.yaml',
-      '--set', `backends.cassandra.endpoints[0]=cassandra.${BACKENDS}.svc.cluster.local:${cql}`];
+    ({ vmUrl: vm, jaegerUrl: jaeger } = await deployBackends(cql));
+    baseArgs = chartArgs(cql);
   });
 
   afterAll(async () => {
     console.log('measured:', JSON.stringify(times, null, 1));
-    await run(HELM, ['uninstall', 'mirador', '-n', NS, '--wait']);
-    await run('bash', ['scripts/cluster/cluster.sh', 'unexpose', `${BACKENDS}/cassandra`]);
-    await run(KUBECTL, ['delete', 'namespace', NS, BACKENDS, '--ignore-not-found', '--wait=true'], { timeoutMs: 300_000 });
+    await removeAll();
     await cassandraDb?.stop();
-    if (startedCluster) await cluster('stop');
+    if (startedCluster) await clusterScript('stop');
   });
 
   it('helm install --wait: 8 pods Running and Ready, 4 Services with 8888/4317/4318', async () => {
@@ -165,10 +136,10 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
     const sent = await sendMetrics('mirador_k8s_resolver', services('resolver', 30), 20, 3);
     const want = await readyIsolationforest();
     expect(want).toHaveLength(3);
-    await eventually('gateways route to all 3 isolationforest pods', async () =>
-      JSON.stringify(await routedIsolationforest()) === JSON.stringify(want), 60_000);
+    await waitFor('gateways route to all 3 isolationforest pods', async () =>
+      JSON.stringify(await routedIsolationforest()) === JSON.stringify(want), 60_000, 1000);
     const stored = await expectStoredPoints('mirador_k8s_resolver', sent);
-    expect(stored.points).toBe(sent);
+    expect(stored.raw).toBe(sent);
   });
 
   it('stores OTLP traces, metrics and logs sent to the gateway Service, counts equal, metrics scored', async () => {
@@ -183,23 +154,23 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
       await postOtlp(gatewayHttp, 'logs', logsPayload('k8s-logs', services('logs', 10), 50));
       sentLogs += 500;
     }
-    const traces = await eventually('400 spans in Jaeger', async () => {
-      const s = await jaegerSpans(jaeger, 'k8s-traces');
+    const traces = await waitFor('400 spans in Jaeger', async () => {
+      const s = await jaegerStoredSpans(jaeger, 'k8s-traces', t0 - 600_000, Date.now() + 60_000);
       return s.spans >= 400 ? s : undefined;
     }, 120_000, 2000);
-    expect(traces).toEqual({ spans: 400, distinct: 400 });
+    expect({ spans: traces.spans, distinct: traces.uniqueSpans }).toEqual({ spans: 400, distinct: 400 });
     const points = await expectStoredPoints('mirador_k8s_points', sentPoints);
-    expect(points.points).toBe(sentPoints);
+    expect(points.raw).toBe(sentPoints);
     // Points pass unscored while a series and its model warm up; the others carry
     // anomaly_score and is_anomaly.
     expect(points.scored).toBeGreaterThan(0);
-    const rows = await eventually(`${sentLogs} log rows in Cassandra`, async () => {
-      const n = await cassandraRows(cassandraDb!.cqlPort, 'mirador', 'logs', 'k8s-logs ');
+    const rows = await waitFor(`${sentLogs} log rows in Cassandra`, async () => {
+      const n = await cassandraRowCount(cassandraDb!.host, cassandraDb!.cqlPort, 'mirador', 'logs', { column: 'body', where: (b) => String(b).startsWith('k8s-logs ') });
       return n >= sentLogs ? n : undefined;
     }, 120_000, 2000);
     expect(rows).toBe(sentLogs);
     times['traces+metrics+logs stored'] = secs(Date.now() - t0);
-    console.log(`stored: ${traces.spans} spans, ${points.points} points (${points.scored} scored, ${points.anomalous} anomalous), ${rows} log rows`);
+    console.log(`stored: ${traces.spans} spans, ${points.raw} points (${points.scored} scored, ${points.anomalous} anomalous), ${rows} log rows`);
   });
 
   it('helm test passes', async () => {
@@ -214,10 +185,10 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
     const r = await helm('upgrade', 'mirador', 'charts/mirador', ...baseArgs, '--reuse-values',
       '--set', 'gateway.config.processors.batch.timeout=2s', '--wait', '--timeout', '5m');
     times['helm upgrade (config change) --wait'] = secs(r.ms);
-    await eventually('old gateway pods gone', async () => {
+    await waitFor('old gateway pods gone', async () => {
       const now = await releasePods('gateway');
       return now.length === 3 && now.every(isReady) && now.every((p) => !before.includes(p.metadata.name));
-    }, 120_000);
+    }, 120_000, 1000);
     const after = await releasePods('gateway');
     expect(after[0].metadata.annotations?.['checksum/config']).not.toBe(checksum);
     const cm = (await kubectl('-n', NS, 'get', 'configmap', 'mirador-gateway', '-o', 'yaml')).stdout;
@@ -229,19 +200,19 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
     const r = await helm('upgrade', 'mirador', 'charts/mirador', ...baseArgs, '--reuse-values',
       '--set', 'isolationforest.replicaCount=5', '--wait', '--timeout', '5m');
     times['helm upgrade (scale to 5) --wait'] = secs(r.ms);
-    const five = await eventually('5 ready isolationforest pods', async () => {
+    const five = await waitFor('5 ready isolationforest pods', async () => {
       const eps = await readyIsolationforest();
       return eps.length === 5 ? eps : undefined;
-    }, 120_000);
+    }, 120_000, 1000);
     const added = five.filter((e) => !old.includes(e));
     expect(added).toHaveLength(2);
     const sent = await sendMetrics('mirador_k8s_scaled', services('scaled', 40), 10, 3);
-    await eventually('gateways route to the 2 new isolationforest pods', async () => {
+    await waitFor('gateways route to the 2 new isolationforest pods', async () => {
       const routed = await routedIsolationforest();
       return added.every((e) => routed.includes(e));
-    }, 60_000);
+    }, 60_000, 1000);
     const stored = await expectStoredPoints('mirador_k8s_scaled', sent);
-    expect(stored.points).toBe(sent);
+    expect(stored.raw).toBe(sent);
   });
 
   it('loses nothing when an isolationforest pod is deleted under load', async () => {
@@ -262,7 +233,7 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     }
     const stored = await expectStoredPoints('mirador_k8s_load', sent, 180_000);
-    console.log(`load: ${sent} points sent in 20 s while deleting ${victim}; stored ${stored.distinct} distinct, ${stored.points - stored.distinct} duplicates`);
+    console.log(`load: ${sent} points sent in 20 s while deleting ${victim}; stored ${stored.distinct} distinct, ${stored.raw - stored.distinct} duplicates`);
     expect(stored.distinct).toBe(sent);
   });
 
@@ -273,10 +244,10 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
     // Pods end after their graceful termination; then only what Kubernetes puts in every namespace is left.
     const kinds = 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,networkpolicies,endpointslices,persistentvolumeclaims';
     let left: string[] = [];
-    await eventually('the release namespace to empty', async () => {
+    await waitFor('the release namespace to empty', async () => {
       left = (await kubectl('-n', NS, 'get', kinds, '-o', 'name')).stdout.split('\n').filter(Boolean).sort();
       return left.length === 2 || undefined;
-    }, 120_000).catch(() => undefined);
+    }, 120_000, 1000).catch(() => undefined);
     expect(left).toEqual(['configmap/kube-root-ca.crt', 'serviceaccount/default']);
     times['pods gone after uninstall'] = secs(Date.now() - t0);
     const anywhere = (await kubectl('get', 'clusterroles,clusterrolebindings,namespaces', '-l', RELEASE, '-o', 'name')).stdout.trim();

@@ -5,15 +5,12 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cassandraInstalled, startCassandra, type RunningCassandra } from '../../src/backends/cassandra.js';
-import { repoRoot } from '../../src/pipeline/tools.js';
-import { waitFor } from '../../src/proc/wait.js';
-import { startCollector, type RunningCollector } from './collector.js';
 import {
-  MANY_ATTRIBUTE_SEQS, NON_ASCII, ONE_MIB_BODY_SEQS, SHARED_SPAN, newDataSet, postLogs, sendLogs, sharedSpanId, sharedTraceId, timeOf, traceIdOf,
-  type DataSet,
-} from './otlp-logs.js';
-import { connectCql, storedTimes, type CqlClient } from './readback.js';
+  MANY_ATTRIBUTE_SEQS, NON_ASCII, ONE_MIB_BODY_SEQS, SHARED_SPAN, cassandraInstalled, connectCql, newDataSet, postLogs, repoRoot, sendLogs, sharedSpanId,
+  sharedTraceId, startCassandra, timeOf, traceIdOf, waitFor, type CqlClient, type DataSet, type RunningCassandra,
+} from '../../src/harness/index.js';
+import { startCollector, type RunningCollector } from './collector.js';
+import { storedTimes } from './readback.js';
 
 const ROOT = repoRoot();
 const COLLECTOR = join(ROOT, 'build', 'otelcol-mirador');

@@ -7,8 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cassandraInstalled, startCassandra, type RunningCassandra } from '../../src/backends/cassandra.js';
-import { repoRoot } from '../../src/pipeline/tools.js';
+import { cassandraInstalled, repoRoot, startCassandra, type RunningCassandra } from '../../src/harness/index.js';
 
 const ROOT = repoRoot();
 const MODULE = join(ROOT, 'collector-builder', 'cassandralogsexporter');

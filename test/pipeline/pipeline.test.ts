@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline, type RunReport } from '../../src/pipeline/pipeline.js';
-import { vmExport } from '../../src/pipeline/stored.js';
+import { vmExport } from '../../src/harness/index.js';
 
 const DURATION_SEC = Number(process.env.MIRADOR_PIPELINE_TEST_SEC ?? 120);
 

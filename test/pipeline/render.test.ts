@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processNames, renderCollectorConfigs } from '../../src/pipeline/render.js';
 import { logicalSeries } from '../../src/pipeline/series.js';
-import { promSampleName } from '../../src/pipeline/stored.js';
+import { promSampleName } from '../../src/harness/index.js';
 import { cycleIncidents, Effects, matches } from '../../src/loadgen/scenario.js';
 import { CHARGE, STOCK } from '../../src/loadgen/shop.js';
 
@@ -124,7 +124,7 @@ describe('mirador up start-up errors', () => {
   });
 
   it('gives the install command for a missing tool', async () => {
-    const { toolPath } = await import('../../src/pipeline/tools.js');
+    const { toolPath } = await import('../../src/proc/tools.js');
     expect(() => toolPath('no-such-tool')).toThrow(/no-such-tool is not installed .*run `npm run tools`/);
   });
 });

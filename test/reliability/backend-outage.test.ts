@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binaries, metric, otlpReceiver, startCollector, type RunningCollector } from '../../bench/pipeline/lib/collector.js';
-import { startVictoriaMetrics, type RunningVictoriaMetrics } from '../../src/backends/victoriametrics.js';
-import { freePorts, waitFor } from '../../src/proc/index.js';
-import { persistentExporter } from './configs.js';
-import { sleep, steadySender, storedPoints } from './support.js';
+import {
+  freePorts, otlpReceiver, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
+} from '../../src/harness/index.js';
+import { PROCESSOR, persistentExporter } from './configs.js';
+import { sleep, steadySender } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-outage-'));
 const OUTAGE_MS = 30_000;
@@ -27,9 +27,9 @@ describe('backend outage', () => {
     vm = await startVictoriaMetrics({ runDir: join(work, 'vm') });
     const [http] = await freePorts(1);
     col = await startCollector({
-      name: 'isolationforest', binary: binaries.mirador, dir: work, config: {
+      name: 'isolationforest', dir: work, config: {
         receivers: otlpReceiver({ http }),
-        processors: { isolationforest: {} },
+        processors: { isolationforest: PROCESSOR },
         ...persistentExporter(vm.otlpMetricsUrl, join(work, 'queue')),
         pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
       },
@@ -41,21 +41,17 @@ describe('backend outage', () => {
     await vm.stop();
     await sleep(OUTAGE_MS);
     const duringOutage = sender.sent() - beforeOutage;
-    const queued = metric(await col.telemetry(), 'otelcol_exporter_queue_size');
+    const queued = await col.metric('otelcol_exporter_queue_size');
     vm = await startVictoriaMetrics({ runDir: join(work, 'vm'), port: vm.port });
     await sleep(8_000);
     const sent = await sender.stop();
     const endMs = Date.now() + 1_000;
 
-    let stored = { raw: 0, distinct: 0, scored: 0 };
-    await waitFor(`all ${sent} points stored`, async () => {
-      stored = await storedPoints(vm!.url, '{__name__="outage_gauge"}', startMs - 1_000, endMs);
-      return stored.distinct >= sent || undefined;
-    }, 120_000, 2_000).catch(() => undefined);
+    const stored = await waitForStoredPoints(vm.url, '{__name__="outage_gauge"}', sent, { startMs: startMs - 1_000, endMs });
     const t = await col.telemetry();
     console.log(`backend outage: sent ${sent} points (${duringOutage} while VictoriaMetrics was down ${OUTAGE_MS / 1000} s, queue held ${queued} batches), ` +
       `stored ${stored.distinct} distinct (${stored.raw} samples, ${stored.scored} scored); sender retries ${sender.retries()}; ` +
-      `exporter send_failed ${metric(t, 'otelcol_exporter_send_failed_metric_points_total')}, enqueue_failed ${metric(t, 'otelcol_exporter_enqueue_failed_metric_points_total')}`);
+      `exporter send_failed ${t.sum('otelcol_exporter_send_failed_metric_points_total')}, enqueue_failed ${t.sum('otelcol_exporter_enqueue_failed_metric_points_total')}`);
     expect(duringOutage, 'the collector kept accepting while the backend was down').toBeGreaterThan(0);
     expect(queued, 'batches waited in the persistent queue during the outage').toBeGreaterThan(0);
     expect(stored.distinct).toBe(sent);

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaries, metric, otlpReceiver, startCollector, type RunningCollector } from '../../bench/pipeline/lib/collector.js';
-import { encodeGauges, postMetrics, type GaugePoint } from '../../bench/pipeline/lib/otlp-proto.js';
-import { freePorts, waitFor } from '../../src/proc/index.js';
-import { attr, startJsonSink, type JsonSink, type SinkPoint } from './support.js';
+import {
+  attr, encodeGauges, freePorts, otlpReceiver, postMetrics, startCollector, startJsonSink, waitFor, type GaugePoint, type JsonSink, type RunningCollector, type SinkPoint,
+} from '../../src/harness/index.js';
+import { PROCESSOR } from './configs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-bad-input-'));
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
@@ -48,9 +48,9 @@ beforeAll(async () => {
   sink = await startJsonSink(sinkPort);
   endpoint = `http://127.0.0.1:${http}`;
   col = await startCollector({
-    name: 'bad-input', binary: binaries.mirador, dir: work, config: {
+    name: 'bad-input', dir: work, config: {
       receivers: otlpReceiver({ http }),
-      processors: { isolationforest: {} },
+      processors: { isolationforest: PROCESSOR },
       exporters: { otlphttp: { endpoint: sink.url, encoding: 'json', compression: 'none', sending_queue: { enabled: false } } },
       pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
     },
@@ -135,7 +135,7 @@ describe('bad input into otelcol-mirador', () => {
     }
     await ordinaryTrafficStillFlows('huge');
     const t2 = await col.telemetry();
-    console.log(`collector after all bad input: running, accepted ${metric(t2, 'otelcol_receiver_accepted_metric_points_total')} points, ` +
-      `refused ${metric(t2, 'otelcol_receiver_refused_metric_points_total')}, kernel errors ${metric(t2, 'otelcol_processor_isolationforest_kernel_errors_total')}`);
+    console.log(`collector after all bad input: running, accepted ${t2.sum('otelcol_receiver_accepted_metric_points_total')} points, ` +
+      `refused ${t2.sum('otelcol_receiver_refused_metric_points_total')}, kernel errors ${t2.sum('otelcol_processor_isolationforest_kernel_errors_total')}`);
   }, 240_000);
 });

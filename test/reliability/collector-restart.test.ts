@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binaries, metric, startCollector, type RunningCollector } from '../../bench/pipeline/lib/collector.js';
-import { startVictoriaMetrics, type RunningVictoriaMetrics } from '../../src/backends/victoriametrics.js';
-import { freePorts, waitFor } from '../../src/proc/index.js';
+import {
+  freePorts, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
+} from '../../src/harness/index.js';
 import { gatewayConfig, scorerConfig } from './configs.js';
-import { sleep, steadySender, storedPoints } from './support.js';
+import { sleep, steadySender } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-restart-'));
 const DOWN_MS = 5_000;
@@ -31,31 +31,26 @@ describe('isolationforest collector restart behind the gateway', () => {
     vm = await startVictoriaMetrics({ runDir: join(work, 'vm') });
     const [scorerGrpc, gatewayHttp] = await freePorts(2);
     const config = scorerConfig(scorerGrpc, vm.otlpMetricsUrl, join(work, 'queue'));
-    scorer = await startCollector({ name: 'isolationforest', binary: binaries.mirador, dir: work, config });
-    gateway = await startCollector({ name: 'gateway', binary: binaries.mirador, dir: work, config: gatewayConfig(gatewayHttp, [scorerGrpc]) });
+    scorer = await startCollector({ name: 'isolationforest', dir: work, config });
+    gateway = await startCollector({ name: 'gateway', dir: work, config: gatewayConfig(gatewayHttp, [scorerGrpc]) });
 
     const startMs = Date.now();
     const sender = steadySender({ endpoint: `http://127.0.0.1:${gatewayHttp}`, metric: 'restart_gauge', series: 20, intervalMs: 100 });
     await sleep(8_000);
     const beforeKill = sender.sent();
-    scorer.process.child.kill('SIGKILL');
-    await scorer.process.exited;
+    await scorer.kill();
     await sleep(DOWN_MS);
     const whileDown = sender.sent() - beforeKill;
-    scorer = await startCollector({ name: 'isolationforest', binary: binaries.mirador, dir: work, config });
+    scorer = await startCollector({ name: 'isolationforest', dir: work, config });
     await sleep(8_000);
     const sent = await sender.stop();
     const endMs = Date.now() + 1_000;
 
-    let stored = { raw: 0, distinct: 0, scored: 0 };
-    await waitFor(`all ${sent} points stored`, async () => {
-      stored = await storedPoints(vm!.url, '{__name__="restart_gauge"}', startMs - 1_000, endMs);
-      return stored.distinct >= sent || undefined;
-    }, 120_000, 2_000).catch(() => undefined);
+    const stored = await waitForStoredPoints(vm.url, '{__name__="restart_gauge"}', sent, { startMs: startMs - 1_000, endMs });
     const g = await gateway.telemetry();
     console.log(`collector restart: sent ${sent} points (${whileDown} accepted by the gateway while isolationforest was down ${DOWN_MS / 1000} s), ` +
       `stored ${stored.distinct} distinct (${stored.raw} samples: ${stored.raw - stored.distinct} re-delivered after the kill, ${stored.scored} scored); ` +
-      `gateway send_failed ${metric(g, 'otelcol_exporter_send_failed_metric_points_total')}, sender retries ${sender.retries()}`);
+      `gateway send_failed ${g.sum('otelcol_exporter_send_failed_metric_points_total')}, sender retries ${sender.retries()}`);
     expect(whileDown, 'the gateway kept accepting while the isolationforest collector was down').toBeGreaterThan(0);
     expect(stored.distinct).toBe(sent);
   }, 300_000);

@@ -1,5 +1,5 @@
 // Collector config pieces the reliability suites share, mirroring the chart's defaults.
-import type { CollectorConfig } from '../../bench/pipeline/lib/collector.js';
+import { otlpReceiver, type CollectorConfig } from '../../src/harness/index.js';
 
 /**
  * An otlphttp exporter to VictoriaMetrics with the sending queue on file_storage and retry that
@@ -22,11 +22,17 @@ export function persistentExporter(metricsUrl: string, queueDir: string): Pick<C
   };
 }
 
-/** The isolationforest collector: OTLP gRPC in, isolationforest (defaults), persistent exporter out. */
+/**
+ * The processor as these suites run it: its defaults, with the scores as attributes on each point
+ * (the chart's output_mode), so a stored or delivered point shows whether it was scored.
+ */
+export const PROCESSOR = { output_mode: 'attributes' };
+
+/** The isolationforest collector: OTLP gRPC in, isolationforest, persistent exporter out. */
 export function scorerConfig(grpc: number, metricsUrl: string, queueDir: string): CollectorConfig {
   return {
-    receivers: { otlp: { protocols: { grpc: { endpoint: `127.0.0.1:${grpc}` } } } },
-    processors: { isolationforest: {} },
+    receivers: otlpReceiver({ grpc }),
+    processors: { isolationforest: PROCESSOR },
     ...persistentExporter(metricsUrl, queueDir),
     pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
   };
@@ -38,7 +44,7 @@ export function scorerConfig(grpc: number, metricsUrl: string, queueDir: string)
  */
 export function gatewayConfig(http: number, scorerGrpcPorts: number[]): CollectorConfig {
   return {
-    receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${http}` } } } },
+    receivers: otlpReceiver({ http }),
     exporters: {
       loadbalancing: {
         routing_key: 'resource',

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binaries, metric, otlpReceiver, root, startCollector, type RunningCollector } from '../../bench/pipeline/lib/collector.js';
-import { encodeGauges, postMetrics } from '../../bench/pipeline/lib/otlp-proto.js';
-import { freePorts, waitFor } from '../../src/proc/index.js';
-import { attr, startJsonSink, type JsonSink } from './support.js';
+import {
+  attr, encodeGauges, freePorts, otlpReceiver, postMetrics, repoRoot, startCollector, startJsonSink, waitFor, type JsonSink, type RunningCollector,
+} from '../../src/harness/index.js';
+import { PROCESSOR } from './configs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-kernel-trap-'));
 
@@ -38,14 +38,14 @@ describe('kernel trap', () => {
     const src = join(work, 'broken.ts');
     const wasm = join(work, 'broken.wasm');
     writeFileSync(src, BROKEN_KERNEL);
-    execFileSync(join(root, 'node_modules/.bin/asc'), [src, '-o', wasm, '--runtime', 'stub', '-O2'], { stdio: 'pipe' });
+    execFileSync(join(repoRoot(), 'node_modules/.bin/asc'), [src, '-o', wasm, '--runtime', 'stub', '-O2'], { stdio: 'pipe' });
 
     const [http, sinkPort] = await freePorts(2);
     sink = await startJsonSink(sinkPort);
     col = await startCollector({
-      name: 'kernel-trap', binary: binaries.mirador, dir: work, config: {
+      name: 'kernel-trap', dir: work, config: {
         receivers: otlpReceiver({ http }),
-        processors: { isolationforest: { kernel_path: wasm, warmup_points: 2 } },
+        processors: { isolationforest: { ...PROCESSOR, kernel_path: wasm, warmup_points: 2 } },
         exporters: { otlphttp: { endpoint: sink.url, encoding: 'json', compression: 'none', sending_queue: { enabled: false } } },
         pipelines: { metrics: { receivers: ['otlp'], processors: ['isolationforest'], exporters: ['otlphttp'] } },
       },
@@ -60,10 +60,10 @@ describe('kernel trap', () => {
     const got = await waitFor(`${SERIES * STEPS} points at the sink`, async () => sink!.points.length >= SERIES * STEPS && sink!.points, 20_000);
     const t = await col.telemetry();
     const scored = got.filter((p) => attr(p, 'anomaly_score') !== undefined).length;
-    const kernelErrors = metric(t, 'otelcol_processor_isolationforest_kernel_errors_total');
-    const unscored = metric(t, 'otelcol_processor_isolationforest_points_unscored_total');
+    const kernelErrors = t.sum('otelcol_processor_isolationforest_kernel_errors_total');
+    const unscored = t.sum('otelcol_processor_isolationforest_points_unscored_total');
     console.log(`kernel trap: ${SERIES * STEPS} points sent, ${got.length} delivered, ${scored} scored; kernel errors ${kernelErrors}, ` +
-      `points passed unscored ${unscored}; collector ${col.process.child.exitCode === null ? 'running' : 'EXITED'}`);
+      `points passed unscored ${unscored}; collector ${col.running() ? 'running' : 'EXITED'}`);
     expect(got.length).toBe(SERIES * STEPS);
     expect(scored).toBe(0);
     expect(kernelErrors).toBeGreaterThan(0);

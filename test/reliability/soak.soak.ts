@@ -6,12 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binaries, metric, startCollector, type RunningCollector } from '../../bench/pipeline/lib/collector.js';
-import { peakRss } from '../../bench/pipeline/lib/procstat.js';
-import { startVictoriaMetrics, type RunningVictoriaMetrics } from '../../src/backends/victoriametrics.js';
-import { freePorts, waitFor } from '../../src/proc/index.js';
+import {
+  freePorts, peakRss, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
+} from '../../src/harness/index.js';
 import { gatewayConfig, scorerConfig } from './configs.js';
-import { sleep, steadySender, storedPoints } from './support.js';
+import { sleep, steadySender } from './support.js';
 
 const SOAK_MS = Number(process.env.SOAK_SECONDS ?? 300) * 1000;
 const SERIES = Number(process.env.SOAK_SERIES ?? 200); // points per 100 ms step: 2,000 points/s by default
@@ -32,10 +31,10 @@ describe('soak', () => {
     const [g1, g2, http] = await freePorts(3);
     const configs = [g1, g2].map((p, i) => scorerConfig(p, vm!.otlpMetricsUrl, join(work, `queue-${i}`)));
     const scorers = [
-      await startCollector({ name: 'isolationforest-0', binary: binaries.mirador, dir: work, config: configs[0] }),
-      await startCollector({ name: 'isolationforest-1', binary: binaries.mirador, dir: work, config: configs[1] }),
+      await startCollector({ name: 'isolationforest-0', dir: work, config: configs[0] }),
+      await startCollector({ name: 'isolationforest-1', dir: work, config: configs[1] }),
     ];
-    const gateway = await startCollector({ name: 'gateway', binary: binaries.mirador, dir: work, config: gatewayConfig(http, [g1, g2]) });
+    const gateway = await startCollector({ name: 'gateway', dir: work, config: gatewayConfig(http, [g1, g2]) });
     collectors.push(gateway, ...scorers);
 
     const startMs = Date.now();
@@ -49,10 +48,9 @@ describe('soak', () => {
     const beforeOutage = sentNow();
     await vm.stop();
     await until(at(0.2) + 20_000);
-    scorers[0].process.child.kill('SIGKILL');
-    await scorers[0].process.exited;
+    await scorers[0].kill();
     await sleep(10_000);
-    scorers[0] = await startCollector({ name: 'isolationforest-0', binary: binaries.mirador, dir: work, config: configs[0] });
+    scorers[0] = await startCollector({ name: 'isolationforest-0', dir: work, config: configs[0] });
     collectors.push(scorers[0]);
     await until(at(0.2) + 60_000);
     const duringOutage = sentNow() - beforeOutage;
@@ -62,14 +60,10 @@ describe('soak', () => {
     for (const s of senders) sent += await s.stop();
     const endMs = Date.now() + 1_000;
 
-    let stored = { raw: 0, distinct: 0, scored: 0 };
-    await waitFor(`all ${sent} points stored`, async () => {
-      stored = await storedPoints(vm!.url, '{__name__=~"soak_gauge_.*"}', startMs - 1_000, endMs);
-      return stored.distinct >= sent || undefined;
-    }, 300_000, 5_000).catch(() => undefined);
+    const stored = await waitForStoredPoints(vm.url, '{__name__=~"soak_gauge_.*"}', sent, { startMs: startMs - 1_000, endMs, timeoutMs: 300_000, everyMs: 5_000 });
     const g = await gateway.telemetry();
     console.log(`soak: ${SOAK_MS / 1000} s at ${SERIES * 10} points/s: sent ${sent} (${duringOutage} during the 60 s outage, which included a SIGKILL + restart of isolationforest-0); ` +
-      `stored ${stored.distinct} distinct (${stored.raw} samples, ${stored.scored} scored); gateway send_failed ${metric(g, 'otelcol_exporter_send_failed_metric_points_total')}; ` +
+      `stored ${stored.distinct} distinct (${stored.raw} samples, ${stored.scored} scored); gateway send_failed ${g.sum('otelcol_exporter_send_failed_metric_points_total')}; ` +
       `sender retries ${senders.reduce((n, s) => n + s.retries(), 0)}; peak RSS gateway ${(peakRss(gateway.pid) / 2 ** 20).toFixed(0)} MiB, ` +
       `isolationforest-1 ${(peakRss(scorers[1].pid) / 2 ** 20).toFixed(0)} MiB`);
     expect(duringOutage).toBeGreaterThan(0);

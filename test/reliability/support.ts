@@ -1,11 +1,8 @@
 /**
- * Shared pieces of the reliability suites: a steady OTLP sender that retries until acknowledged
- * (so "sent" is exact), a JSON OTLP sink that keeps every data point, and stored-point counts
- * read back from VictoriaMetrics.
+ * The reliability suites' sender: a steady OTLP load that retries every request until it is
+ * acknowledged, so "sent" is exact. Everything else they use comes from the harness.
  */
-import { createServer, type Server } from 'node:http';
-import { encodeGauges, postMetrics } from '../../bench/pipeline/lib/otlp-proto.js';
-import { vmExport } from '../../src/pipeline/stored.js';
+import { encodeGauges, postMetrics } from '../../src/harness/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,63 +43,4 @@ export function steadySender(o: { endpoint: string; metric: string; series: numb
   return { sent: () => sent, retries: () => retries, stop: async () => { stopping = true; await loop; return sent; } };
 }
 
-const ANOMALY_LABELS = new Set(['anomaly_score', 'is_anomaly']);
-
-/**
- * Points stored for a selector: raw samples, and distinct (series without the processor's
- * anomaly labels, timestamp) pairs — a point re-sent after a retry and scored again may carry
- * another score label, so it is one point stored twice rather than a new one.
- */
-export async function storedPoints(vmUrl: string, selector: string, startMs: number, endMs: number): Promise<{ raw: number; distinct: number; scored: number }> {
-  const series = await vmExport(vmUrl, selector, startMs, endMs);
-  const seen = new Set<string>();
-  let raw = 0, scored = 0;
-  for (const s of series) {
-    const labels = Object.entries(s.metric).filter(([k]) => !ANOMALY_LABELS.has(k)).sort(([a], [b]) => a.localeCompare(b));
-    const key = JSON.stringify(labels);
-    raw += s.timestamps.length;
-    if (s.metric.anomaly_score !== undefined) scored += s.timestamps.length;
-    for (const t of s.timestamps) seen.add(`${key}@${t}`);
-  }
-  return { raw, distinct: seen.size, scored };
-}
-
-// ---- JSON OTLP sink -------------------------------------------------------------------------------
-export interface KeyValue { key: string; value: { stringValue?: string; doubleValue?: number; boolValue?: boolean; intValue?: string } }
-export interface SinkPoint { metric: string; attributes: KeyValue[]; asDouble?: number | string; asInt?: string; timeUnixNano: string }
-
-export interface JsonSink {
-  url: string;
-  points: SinkPoint[];
-  byMetric(name: string): SinkPoint[];
-  close(): Promise<void>;
-}
-
-/** Accepts OTLP/HTTP JSON metrics (otlphttp exporter with encoding: json) and keeps every point. */
-export async function startJsonSink(port: number): Promise<JsonSink> {
-  const points: SinkPoint[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        for (const rm of body.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) {
-          for (const p of m.gauge?.dataPoints ?? m.sum?.dataPoints ?? []) points.push({ metric: m.name, attributes: p.attributes ?? [], asDouble: p.asDouble, asInt: p.asInt, timeUnixNano: p.timeUnixNano });
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } catch (e) {
-        res.writeHead(400).end(String(e));
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${port}`, points,
-    byMetric: (name) => points.filter((p) => p.metric === name),
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
-export const attr = (p: SinkPoint, key: string) => p.attributes.find((a) => a.key === key)?.value;
 export { sleep };

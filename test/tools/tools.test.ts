@@ -32,6 +32,9 @@ function pin(variable: string): string {
   return m[1];
 }
 
+/** The default tool set, `ALL=(...)` in the script. */
+const ALL_TOOLS = (/^ALL=\(([^)]*)\)/m.exec(scriptText)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+
 /** `go version -m` metadata of a Go binary: its main module, deps and build settings. */
 function buildInfo(file: string): string {
   return output('go', ['version', '-m', file]);
@@ -61,12 +64,6 @@ describe('installed tools report the pinned versions', () => {
     expect(output(bin('victoria-metrics'), ['-version']).trim()).toBe(`victoria-metrics-${pin('VM_VERSION')}`);
   });
 
-  it('victoria-logs, built against VictoriaMetrics v1.151.0', () => {
-    expect(output(bin('victoria-logs'), ['-version']).trim()).toBe(`victoria-logs-${pin('VLOGS_VERSION')}`);
-    const info = buildInfo(bin('victoria-logs'));
-    expect(info).toMatch(/github\.com\/VictoriaMetrics\/VictoriaMetrics\s+\S+\s*\n\s*=>\s*github\.com\/VictoriaMetrics\/VictoriaMetrics\s+v1\.151\.0/);
-  });
-
   it('jaeger v2 from the jaeger module pinned in scripts/tools/jaeger/go.mod', () => {
     const r = run(bin('jaeger'), ['version']);
     expect(r.status, r.stderr).toBe(0);
@@ -91,7 +88,7 @@ describe('installed tools report the pinned versions', () => {
     expect(v.trim().split('\n').pop()).toBe(pin('CASSANDRA_VERSION'));
   });
 
-  it.each(['helm', 'victoria-metrics', 'victoria-logs', 'jaeger', 'telemetrygen'])(
+  it.each(['helm', 'victoria-metrics', 'jaeger', 'telemetrygen'])(
     '%s is a static binary (CGO_ENABLED=0) for the container images', (name) => {
       expect(buildInfo(bin(name))).toMatch(/build\s+CGO_ENABLED=0/);
     });
@@ -117,7 +114,7 @@ describe('tools.sh', () => {
     const ms = Date.now() - t0;
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(7);
+    expect(lines).toHaveLength(ALL_TOOLS.length);
     for (const l of lines) expect(l).toMatch(/ cached$/);
     expect(statSync(bin('helm')).mtimeMs).toBe(before);
     expect(ms).toBeLessThan(5_000);
@@ -130,7 +127,7 @@ describe('tools.sh', () => {
     const ms = Date.now() - t0;
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('building');
-    expect(r.stdout.match(/installed from /g)).toHaveLength(7);
+    expect(r.stdout.match(/installed from /g)).toHaveLength(ALL_TOOLS.length);
     expect(output(join(clone, '.tools/bin/ocb'), ['version'])).toContain(pin('OCB_VERSION'));
     expect(readdirSync(join(clone, '.tools/cassandra/lib')).length).toBeGreaterThanOrEqual(90);
     expect(ms).toBeLessThan(20_000);
@@ -145,22 +142,30 @@ describe('tools.sh', () => {
 
   it('a failed build names the tool and the command, shows the log tail and exits non-zero', () => {
     const clone = freshClone();
-    writeFileSync(join(clone, 'scripts/tools/victoria-logs/go.mod'), 'this is not a go.mod\n');
+    writeFileSync(join(clone, 'scripts/tools/jaeger/go.mod'), 'this is not a go.mod\n');
     const cache = mkdtempSync(join(tmpdir(), 'tools-cache-'));
     temps.push(cache);
-    const r = run('bash', [join(clone, 'scripts/tools.sh'), 'victoria-logs'], { env: { MIRADOR_CACHE: cache } });
+    const r = run('bash', [join(clone, 'scripts/tools.sh'), 'jaeger'], { env: { MIRADOR_CACHE: cache } });
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/victoria-logs .* FAILED after \d+ s/);
-    expect(r.stderr).toContain('victoria-logs');
-    expect(r.stderr).toMatch(/Command:\n\s+.*go build .*app\/victoria-logs/);
+    expect(r.stdout).toMatch(/jaeger .* FAILED after \d+ s/);
+    expect(r.stderr).toContain('jaeger');
+    expect(r.stderr).toMatch(/Command:\n\s+.*go build .*cmd\/jaeger/);
     expect(r.stderr).toMatch(/\| .*go\.mod:\d+/); // go's own error, from the log tail
-    expect(r.stderr).toContain('tools.sh: failed: victoria-logs');
+    expect(r.stderr).toContain('tools.sh: failed: jaeger');
   });
 
-  it('rejects an unknown name and explains victoria-traces', () => {
+  it('has a default set without victoria-logs, which nothing uses', () => {
+    expect(ALL_TOOLS).toEqual(expect.arrayContaining(['ocb', 'helm', 'victoria-metrics', 'telemetrygen', 'cassandra', 'jaeger']));
+    expect(ALL_TOOLS).not.toContain('victoria-logs');
+  });
+
+  it('rejects an unknown name (victoria-logs is no longer a tool) and explains victoria-traces', () => {
     const unknown = run('bash', [script, 'kubectl']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("unknown tool 'kubectl'");
+    const vlogs = run('bash', [script, 'victoria-logs']);
+    expect(vlogs.status).toBe(2);
+    expect(vlogs.stderr).toContain("unknown tool 'victoria-logs'");
     const traces = run('bash', [script, 'victoria-traces']);
     expect(traces.status).toBe(2);
     expect(traces.stderr).toMatch(/victoria-traces cannot be installed.*403.*jaeger/);

@@ -3,7 +3,7 @@
 import { IsolationForest as NpmIsolationForest, type DataObject } from 'isolation-forest';
 import { IsolationForest as MlIsolationForest } from 'ml-isolation-forest';
 import type { Dataset } from '../dataset.js';
-import { averagePrecision, rocAuc } from '../metrics.js';
+import { seedRun } from '../metrics.js';
 import type { BenchParams, SeedRun } from '../types.js';
 import { cpuMs } from '../clock.js';
 
@@ -29,13 +29,7 @@ function timed(ds: Dataset, fit: () => void, score: () => number[]): SeedRun {
   const h1 = heapMB();
   const scores = score();
   const t2 = cpuMs();
-  return {
-    rocAuc: rocAuc(scores, ds.y),
-    prAuc: averagePrecision(scores, ds.y),
-    fitMs: t1 - t0,
-    scoreMs: t2 - t1,
-    peakMemMB: Math.max(0, h1 - h0, heapMB() - h0),
-  };
+  return seedRun(scores, ds.y, { fitMs: t1 - t0, scoreMs: t2 - t1, peakMemMB: Math.max(0, h1 - h0, heapMB() - h0) });
 }
 
 /** npm `isolation-forest` 0.0.9: new IsolationForest(trees, sampleSize).fit(rows); predict(rows). */

@@ -1,7 +1,7 @@
 // Our kernel, batch (fit all, score all) and streaming (score each batch, then learn it).
 import { Kernel } from '../../kernel/index.js';
 import type { Dataset } from '../dataset.js';
-import { averagePrecision, rocAuc } from '../metrics.js';
+import { seedRun } from '../metrics.js';
 import type { BenchParams, SeedRun } from '../types.js';
 import { cpuMs } from '../clock.js';
 
@@ -15,13 +15,7 @@ export function runOursBatch(kernel: Kernel, ds: Dataset, p: BenchParams, seed: 
     const t1 = cpuMs();
     const scores = forest.score(ds.X);
     const t2 = cpuMs();
-    return {
-      rocAuc: rocAuc(scores, ds.y),
-      prAuc: averagePrecision(scores, ds.y),
-      fitMs: t1 - t0,
-      scoreMs: t2 - t1,
-      peakMemMB: kernel.exports.memory_bytes() / MB,
-    };
+    return seedRun(scores, ds.y, { fitMs: t1 - t0, scoreMs: t2 - t1, peakMemMB: kernel.exports.memory_bytes() / MB });
   } finally {
     forest.free();
   }
@@ -54,15 +48,7 @@ export function runOursStream(kernel: Kernel, ds: Dataset, p: BenchParams, seed:
       forest.update(batch);
       updateMs += cpuMs() - t1;
     }
-    const s = scores.subarray(warmup), y = ds.y.subarray(warmup);
-    return {
-      rocAuc: rocAuc(s, y),
-      prAuc: averagePrecision(s, y),
-      fitMs: updateMs,
-      scoreMs,
-      peakMemMB: kernel.exports.memory_bytes() / MB,
-      warmup,
-    };
+    return { ...seedRun(scores.subarray(warmup), ds.y.subarray(warmup), { fitMs: updateMs, scoreMs, peakMemMB: kernel.exports.memory_bytes() / MB }), warmup };
   } finally {
     forest.free();
   }

@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../paths.js';
+import { repoRoot } from '../../proc/tools.js';
 import type { Dataset } from '../dataset.js';
 import type { BenchParams, SeedRun } from '../types.js';
 
@@ -13,7 +13,7 @@ export type PythonLine = ({ peer: PythonPeer; seed: number } & SeedRun) | { peer
 
 /** The interpreter to use, or a reason why there is none. */
 export function findPython(): { python: string } | { unavailable: string } {
-  const venv = join(projectRoot(), '.venv/bin/python');
+  const venv = join(repoRoot(), '.venv/bin/python');
   if (existsSync(venv)) return { python: venv };
   const probe = spawnSync('python3', ['-c', 'import sklearn'], { stdio: 'ignore' });
   if (probe.error) return { unavailable: 'python3 not found (run bash scripts/python-env.sh)' };
@@ -30,7 +30,7 @@ export function runPythonPeers(
     for (const { peer } of peers) onLine({ peer, unavailable: found.unavailable });
     return Promise.resolve();
   }
-  const script = join(projectRoot(), 'src/bench/peers/python_peer.py');
+  const script = join(repoRoot(), 'src/bench/peers/python_peer.py');
   // one process per peer: each gets its own seeds and a clean peak-RSS baseline
   return peers.reduce(
     (prev, { peer, seeds }) =>

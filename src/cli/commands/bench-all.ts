@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readDataset } from '../../bench/dataset.js';
-import { projectRoot } from '../../bench/paths.js';
+import { repoRoot } from '../../proc/tools.js';
 import { kernelMarkdown } from '../../bench/markdown.js';
 import { runBench } from '../../bench/run.js';
 import type { BenchResult } from '../../bench/types.js';
@@ -25,8 +25,8 @@ export function register(program: Command): void {
   program
     .command('bench-all')
     .description('bench --compare over every dataset; writes <out>/kernel.json and <out>/kernel.md')
-    .option('--datasets <dir>', 'directory of labelled CSVs', resolve(projectRoot(), '../shared/datasets'))
-    .option('--out <dir>', 'results directory', resolve(projectRoot(), 'bench/results'))
+    .option('--datasets <dir>', 'directory of labelled CSVs', resolve(repoRoot(), '../shared/datasets'))
+    .option('--out <dir>', 'results directory', resolve(repoRoot(), 'bench/results'))
     .option('--trees <n>', 'trees per forest', intAtLeast(1), 100)
     .option('--sample-size <n>', 'sub-sample size psi', intAtLeast(1), 256)
     .option('--seeds <n>', 'seeds per dataset', intAtLeast(1), 5)

@@ -1,4 +1,4 @@
-// OTLP/HTTP JSON log traffic for the Cassandra suites and bench:logs: a reproducible data set with
+// OTLP/HTTP JSON log traffic for test/logs and bench:logs: a reproducible data set with
 // every awkward case the exporter must store (no trace context, shared span id and severity,
 // empty and 1 MiB bodies, non-ASCII text, 1k attributes), each record identifiable by its
 // timestamp (unique per record) and, when traced, by its trace id.

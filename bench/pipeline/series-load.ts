@@ -4,7 +4,7 @@
  * timestamps advancing by one second per round. Requests carry `perRequest` points and up to
  * `concurrency` are in flight; a non-200 answer is an error naming the status and body.
  */
-import { encodeGauges, postMetrics, type GaugeMetric } from './otlp-proto.js';
+import { encodeGauges, postMetrics, type GaugeMetric } from '../../src/harness/otlp-proto.js';
 
 export interface SeriesLoad {
   endpoint: string; // http://127.0.0.1:port
