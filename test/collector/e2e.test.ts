@@ -1,6 +1,7 @@
 // End-to-end test of build/otelcol-mirador: OTLP/HTTP JSON in -> otlp receiver -> isolationforest
-// -> otlphttp exporter (JSON) -> a small OTLP sink in this test. Every point must arrive, injected
-// spikes must be flagged, ordinary points mostly not. Plus the component list and start-up failures
+// (its defaults) -> otlphttp exporter (JSON) -> a small OTLP sink in this test. Every point must
+// arrive untouched, with a companion score point each once warm; each injected spike (a new high)
+// must open one alarm, ordinary points almost never. Plus the component list and start-up failures
 // for invalid processor config. `npm test` builds the binary first (scripts/ensure.sh collector).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +38,10 @@ const SERIES = 6;
 const STEPS = 500;
 const STEPS_PER_REQUEST = 10;
 const t0 = 1_790_000_000_000_000_000n; // ns
-const isSpike = (step: number, s: number) => step >= 300 && step % 40 === 5 && s % 2 === 1;
+// Two spikes on series 1, 3 and 5, the second higher than the first (each a new high), far enough
+// apart for the first alarm to resolve (resolve_points 50).
+const SPIKES: Record<number, number> = { 325: 25, 445: 60 };
+const isSpike = (step: number, s: number) => SPIKES[step] !== undefined && s % 2 === 1;
 
 /** Deterministic noise (mulberry32) so the test input is the same on every run. */
 function rng(seed: number) {
@@ -55,7 +59,7 @@ function request(fromStep: number, rand: () => number): ExportRequest {
     for (let s = 0; s < SERIES; s++) {
       const noise = (rand() + rand() + rand() - 1.5) * 2; // roughly normal, sd 1
       let v = 100 + 20 * s + noise * (1 + s);
-      if (isSpike(step, s)) v += 25 * (1 + s);
+      if (isSpike(step, s)) v += SPIKES[step] * (1 + s);
       dataPoints.push({
         timeUnixNano: (t0 + BigInt(step) * 10_000_000_000n).toString(),
         asDouble: v,
@@ -79,11 +83,11 @@ describe('otelcol-mirador end to end', () => {
     await sink?.close();
   });
 
-  it('scores every point in flight: nothing lost, spikes flagged, ordinary points mostly not', async () => {
+  it('scores every point in flight: nothing lost or changed, each spike one alarm, ordinary points almost never', async () => {
     const [receiver, sinkPort] = await freePorts(2);
     const s = await startJsonSink(sinkPort);
     sink = s;
-    collector = await startCollector({ name: 'e2e', dir: work, config: collectorConfig(receiver, s.url, { instances: 1, output_mode: 'attributes' }), startTimeoutMs: 30_000 });
+    collector = await startCollector({ name: 'e2e', dir: work, config: collectorConfig(receiver, s.url, { instances: 1 }), startTimeoutMs: 30_000 });
 
     const rand = rng(42);
     let sent = 0;
@@ -95,34 +99,40 @@ describe('otelcol-mirador end to end', () => {
       expect(res.status, await res.text()).toBe(200);
       sent += SERIES * STEPS_PER_REQUEST;
     }
-    await waitFor(`all ${sent} points at the sink`, async () => s.points.length >= sent || undefined, 30_000);
-    expect(s.points.length).toBe(sent);
+    const input = () => s.byMetric('request_latency');
+    await waitFor(`all ${sent} points at the sink`, async () => input().length >= sent || undefined, 30_000);
+    expect(input().length).toBe(sent);
 
-    let spikes = 0, spikesFlagged = 0, ordinary = 0, ordinaryFlagged = 0, unscored = 0;
     const seen = new Set<string>();
-    for (const p of s.points) {
+    for (const p of input()) {
+      seen.add(`${attr(p, 'series')!.stringValue}/${p.timeUnixNano}`);
+      expect(p.attributes.map((a) => a.key), 'the input series is left exactly as it came').toEqual(['series']);
+    }
+    expect(seen.size, 'every (series, step) arrived exactly once').toBe(sent);
+
+    let spikes = 0, spikesFlagged = 0, ordinary = 0, ordinaryFlagged = 0;
+    const scores = s.byMetric('request_latency_anomaly_score');
+    for (const p of scores) {
       const series = Number(attr(p, 'series')!.stringValue!.slice(1));
       const step = Number((BigInt(p.timeUnixNano) - t0) / 10_000_000_000n);
-      seen.add(`${series}/${step}`);
       const flag = attr(p, 'is_anomaly')?.stringValue;
-      const score = attr(p, 'anomaly_score')?.stringValue;
-      if (flag === undefined) { unscored++; continue; }
-      expect(score, 'anomaly_score with two decimals').toMatch(/^(0\.\d\d|1\.00)$/);
+      expect(flag, 'every companion point says is_anomaly').toMatch(/^(true|false)$/);
+      expect(Number(p.asDouble)).toBeGreaterThanOrEqual(0);
+      expect(Number(p.asDouble)).toBeLessThanOrEqual(1);
       if (isSpike(step, series)) { spikes++; if (flag === 'true') spikesFlagged++; }
       else { ordinary++; if (flag === 'true') ordinaryFlagged++; }
     }
-    console.log(`e2e: ${sent} points sent, ${s.points.length} received; spikes flagged ${spikesFlagged}/${spikes}; ` +
-      `ordinary flagged ${ordinaryFlagged}/${ordinary}; unscored (warm-up) ${unscored}`);
-    expect(seen.size, 'every (series, step) arrived exactly once').toBe(sent);
-    expect(spikes).toBe(15); // series 1, 3, 5 at steps 325, 365, 405, 445, 485
+    console.log(`e2e: ${sent} points sent, ${input().length} received untouched, ${scores.length} scored; ` +
+      `spikes that opened an alarm ${spikesFlagged}/${spikes}; ordinary points that did ${ordinaryFlagged}/${ordinary}`);
+    expect(spikes).toBe(6); // series 1, 3, 5 at steps 325 and 445
     expect(spikesFlagged).toBe(spikes);
-    expect(ordinaryFlagged / ordinary).toBeLessThan(0.03);
-    expect(unscored).toBeLessThan(sent / 4);
+    expect(ordinaryFlagged).toBeLessThanOrEqual(3);
+    expect(scores.length).toBeGreaterThan(sent * 0.9); // all but each series' warm-up
 
     // The processor's own telemetry agrees.
     const t = await collector.telemetry();
-    expect(t.sum('otelcol_processor_isolationforest_points_scored_total')).toBe(spikes + ordinary);
-    expect(t.sum('otelcol_processor_isolationforest_anomalies_total')).toBe(spikesFlagged + ordinaryFlagged);
+    expect(t.sum('otelcol_processor_isolationforest_points_scored_total')).toBe(scores.length);
+    expect(t.sum('otelcol_processor_isolationforest_alarms_total', { transition: 'onset' })).toBe(spikesFlagged + ordinaryFlagged);
     expect(t.sum('otelcol_processor_isolationforest_active_series')).toBe(SERIES);
   });
 });

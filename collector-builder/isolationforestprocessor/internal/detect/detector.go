@@ -128,7 +128,7 @@ func (s *Series) Observe(a, b float64, hasB bool, t uint64, p *Params) (st Stren
 }
 
 // Score maps evidence strength x (1 = at the alarm level) to the anomaly score 1 - 2^(-x) in
-// [0, 1): 0.5 at the alarm level, 0.75 at twice it, near 0 for ordinary points.
+// [0, 1] (1 in floating point from x ≈ 53 on): 0.5 at the alarm level, 0.75 at twice it, near 0 for ordinary points.
 func Score(x float64) float64 { return 1 - math.Exp2(-x) }
 
 // Confirm is evidence x after the forest's confirmation c (Confirmation): x·c, but never less
