@@ -10,6 +10,8 @@ export interface VictoriaMetricsOptions {
   runDir: string;
   /** Fixed port (checked free first); default a free port. */
   port?: number;
+  /** How long samples are kept, and how old a sample may be to be accepted (default 1d; a replay of old data needs years). */
+  retentionPeriod?: string;
   startTimeoutMs?: number;
 }
 
@@ -33,7 +35,7 @@ export async function startVictoriaMetrics(o: VictoriaMetricsOptions): Promise<R
     args: [
       `-httpListenAddr=127.0.0.1:${port}`,
       `-storageDataPath=${join(dir, 'victoria-metrics-data')}`,
-      '-retentionPeriod=1d',
+      `-retentionPeriod=${o.retentionPeriod ?? '1d'}`,
       // OTLP names and labels in Prometheus form (http_server_request_duration_seconds_bucket,
       // service_name), so PromQL in vmui needs no quoting.
       '-opentelemetry.usePrometheusNaming',
