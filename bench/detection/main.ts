@@ -74,7 +74,7 @@ const scoreOf = (e: Evaluation, p: string, best = false) => (best ? e.bestThresh
 const md: string[] = [
   '# Detection quality: the Numenta Anomaly Benchmark',
   '',
-  X,
+  `Measured by \`npm run bench:detection\` on ${new Date().toISOString().slice(0, 10)}: ${corpus.length} series of \`${shownData}\``,
   `(${corpus.reduce((a, f) => a + f.values.length, 0).toLocaleString('en-US')} points, ${ours.evaluation.totals.windows} labelled windows after NAB's probation),`,
   'each streamed through `build/otelcol-mirador` (otlp receiver → isolationforest → otlp_http) into VictoriaMetrics with its own',
   "timestamps, the stored `is_anomaly` flags and scores read back and judged with NAB's rules (`src/eval/nab/scoring.ts`).",
