@@ -1,7 +1,8 @@
 {{/*
 Topology and default collector configs. Each "mirador.config.<component>" returns YAML text of that
-component's default config; templates/collectors.yaml merges the component's `config` value over it.
-Routes exist only to enabled components. Arguments: dict "root" $ "v" <component values> "name" <component>.
+component's default config; "mirador.config.final" (_config.tpl) applies the component's `config`
+value to it. Routes exist only to enabled components.
+Arguments: dict "root" $ "v" <component values> "name" <component> "roles" <backend overrides, _config.tpl>.
 */}}
 
 {{- define "mirador.components" -}}gateway servicegraph spanmetrics isolationforest{{- end -}}
@@ -25,28 +26,76 @@ Routes exist only to enabled components. Arguments: dict "root" $ "v" <component
 {{- if and .Values.loadBalancing.tls.enabled (not .Values.loadBalancing.tls.secretName) -}}
 {{- fail "loadBalancing.tls.enabled=true needs loadBalancing.tls.secretName (a Secret with ca.crt, tls.crt, tls.key)" -}}
 {{- end -}}
+{{- /* v0.144.0's exporters take a retry block with zero intervals literally: a retry loop without
+     backoff (measured: 22,764 retries in 60 s). */}}
+{{- $initial := include "mirador.seconds" (dict "value" .Values.retry.initial_interval "key" "retry.initial_interval") | float64 -}}
+{{- $maxInterval := include "mirador.seconds" (dict "value" .Values.retry.max_interval "key" "retry.max_interval") | float64 -}}
+{{- if le $initial 0.0 -}}
+{{- fail (printf "retry.initial_interval=%s: retries need a backoff; write a positive duration such as 1s" .Values.retry.initial_interval) -}}
+{{- end -}}
+{{- if lt $maxInterval $initial -}}
+{{- fail (printf "retry.max_interval=%s is shorter than retry.initial_interval=%s: write a max_interval of at least %s" .Values.retry.max_interval .Values.retry.initial_interval .Values.retry.initial_interval) -}}
+{{- end -}}
 {{- end -}}
 
-{{/* sending_queue of a component's exporters: on file_storage when its persistentQueue is enabled. */}}
-{{- define "mirador.queue" -}}
-{{- if .v.persistentQueue.enabled -}}
-sending_queue:
-  enabled: true
-  storage: file_storage/queue
-  queue_size: {{ .root.Values.queue.queue_size }}
-  num_consumers: {{ .root.Values.queue.num_consumers }}
-retry_on_failure:
-  enabled: true
-  # persisted data is retried until the backend takes it
-  max_elapsed_time: 0s
-{{- else -}}
-sending_queue:
-  enabled: true
-  queue_size: {{ .root.Values.queue.queue_size }}
-  num_consumers: {{ .root.Values.queue.num_consumers }}
-retry_on_failure:
-  enabled: true
+{{/* A Go duration ("1h30m", "500ms", "0s", "0") in seconds, printed as JSON; fails naming `key`.
+     Args: dict value key */}}
+{{- define "mirador.seconds" -}}
+{{- $s := toString .value -}}
+{{- if not (regexMatch "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$" $s) -}}
+{{- fail (printf "%s=%s is not a Go duration: write e.g. 500ms, 10s, 5m, 1h30m" .key $s) -}}
 {{- end -}}
+{{- $unit := dict "ns" 1e-9 "us" 1e-6 "µs" 1e-6 "ms" 1e-3 "s" 1.0 "m" 60.0 "h" 3600.0 -}}
+{{- $total := 0.0 -}}
+{{- range $part := regexFindAll "[0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h)" $s -1 -}}
+{{- $num := regexFind "^[0-9]+(\\.[0-9]+)?" $part -}}
+{{- $total = addf $total (mulf (float64 $num) (index $unit (trimPrefix $num $part))) -}}
+{{- end -}}
+{{- $total | toJson -}}
+{{- end -}}
+
+{{/* A Kubernetes quantity (512Mi, 1G, 1e9, 1.5Gi, 1000000) in bytes, printed as JSON; fails naming
+     `key`. The grammar is Kubernetes' (resource.Quantity); values.schema.json's "quantity" pattern
+     is the same, and test/chart checks the two agree. Args: dict value key */}}
+{{- define "mirador.quantityBytes" -}}
+{{- $q := toString .value -}}
+{{- if not (regexMatch "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[mkMGTPE]|[eE][+-]?[0-9]+)?$" $q) -}}
+{{- fail (printf "%s=%q is not a Kubernetes quantity: write e.g. 512Mi, 2Gi, 1G or 1e9" .key $q) -}}
+{{- end -}}
+{{- $num := regexFind "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)" $q -}}
+{{- $suffix := trimPrefix $num $q -}}
+{{- $mult := dict "" 1.0 "m" 1e-3 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 -}}
+{{- $factor := 1.0 -}}
+{{- if hasKey $mult $suffix -}}
+{{- $factor = index $mult $suffix -}}
+{{- else -}}
+{{- /* decimal exponent: e<n> */}}
+{{- $exp := int (trimPrefix "+" (substr 1 (len $suffix) $suffix)) -}}
+{{- range $i := until (ternary $exp (sub 0 $exp) (ge $exp 0) | int) -}}
+{{- $factor = ternary (mulf $factor 10.0) (divf $factor 10.0) (gt $exp 0) -}}
+{{- end -}}
+{{- end -}}
+{{- mulf (float64 (trimPrefix "+" $num)) $factor | toJson -}}
+{{- end -}}
+
+{{/* retry_on_failure of every exporter: the `retry` values, explicit (never the zero defaults). */}}
+{{- define "mirador.retry" -}}
+retry_on_failure:
+  enabled: true
+  {{- toYaml .root.Values.retry | nindent 2 }}
+{{- end -}}
+
+{{/* sending_queue and retry of a backend exporter: on file_storage when the component's
+     persistentQueue is enabled, in memory otherwise. */}}
+{{- define "mirador.queue" -}}
+sending_queue:
+  enabled: true
+  {{- if .v.persistentQueue.enabled }}
+  storage: file_storage/queue
+  {{- end }}
+  queue_size: {{ .root.Values.queue.queue_size }}
+  num_consumers: {{ .root.Values.queue.num_consumers }}
+{{ include "mirador.retry" . }}
 {{- end -}}
 
 {{/* A loadbalancing exporter to a target component. Args: dict root v target routingKey */}}
@@ -55,17 +104,23 @@ retry_on_failure:
 {{- $targetValues := index $r.Values .target -}}
 routing_key: {{ .routingKey }}
 timeout: {{ $lb.timeout }}
-{{- /* Queue and retry live at this level, in front of the per-endpoint sub-exporters: a failed batch
-     comes back here and is re-routed over the current endpoints (a pod that left is skipped).
-     Only this queue can be persistent (the sub-exporters would share one storage). */}}
-{{ include "mirador.queue" . }}
+{{- /* v0.144.0's load-balancing exporter splits a request by target and returns one error for the
+     whole request when any target fails: a queue and retry at this level would re-send the parts the
+     healthy targets already took (duplicates). So queue and retry live in the per-target
+     sub-exporters below (one memory queue each; a persistent queue there would be shared by every
+     target), and this level passes each request straight through. */}}
+sending_queue:
+  enabled: false
+retry_on_failure:
+  enabled: false
 protocol:
   otlp:
     timeout: {{ $lb.timeout }}
     sending_queue:
-      enabled: false
-    retry_on_failure:
-      enabled: false
+      enabled: true
+      queue_size: {{ $r.Values.queue.queue_size }}
+      num_consumers: {{ $r.Values.queue.num_consumers }}
+    {{- include "mirador.retry" . | nindent 4 }}
     tls:
       {{- if $lb.tls.enabled }}
       insecure: false
@@ -95,8 +150,8 @@ resolver:
   {{- end }}
 {{- end -}}
 
-{{/* otlp_http exporter to VictoriaMetrics. Args: dict root v */}}
-{{- define "mirador.vmExporter" -}}
+{{/* The chart's exporter of each backend role (metrics, traces, logs). Args: dict root v */}}
+{{- define "mirador.metricsExporter" -}}
 {{- $b := .root.Values.backends.victoriaMetrics -}}
 metrics_endpoint: {{ $b.endpoint | quote }}
 compression: {{ $b.compression }}
@@ -107,8 +162,7 @@ headers:
 {{ include "mirador.queue" . }}
 {{- end -}}
 
-{{/* otlp_http exporter to VictoriaTraces. Args: dict root v */}}
-{{- define "mirador.vtExporter" -}}
+{{- define "mirador.tracesExporter" -}}
 {{- $b := .root.Values.backends.victoriaTraces -}}
 traces_endpoint: {{ $b.endpoint | quote }}
 compression: {{ $b.compression }}
@@ -117,6 +171,52 @@ headers:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{ include "mirador.queue" . }}
+{{- end -}}
+
+{{- define "mirador.logsExporter" -}}
+{{- if eq .root.Values.backends.logs.exporter "cassandra_logs" -}}
+{{ include "mirador.cassandraExporter" . }}
+{{- else -}}
+endpoint: {{ .root.Values.backends.logs.otlp.endpoint }}
+tls:
+  {{- toYaml .root.Values.backends.logs.otlp.tls | nindent 2 }}
+{{ include "mirador.queue" . }}
+{{- end -}}
+{{- end -}}
+
+{{/* The chart's own exporter id of a backend role. Args: dict root role */}}
+{{- define "mirador.backendId" -}}
+{{- if eq .role "metrics" -}}otlp_http/victoriametrics
+{{- else if eq .role "traces" -}}otlp_http/victoriatraces
+{{- else if eq .root.Values.backends.logs.exporter "cassandra_logs" -}}cassandra_logs
+{{- else -}}otlp_grpc/logs
+{{- end -}}
+{{- end -}}
+
+{{/* Adds the exporter of a backend role to .cfg and prints its id: the chart's, or the one a
+     `<component>.config.exporters.otlp/<role>` defines (_config.tpl, "mirador.roles"), over a base
+     of the chart's queue and retry (and, when the id is the chart's own, the chart's settings).
+     Args: dict root v name cfg roles role */}}
+{{- define "mirador.backend" -}}
+{{- $chartId := include "mirador.backendId" . -}}
+{{- $chartConf := include (printf "mirador.%sExporter" .role) . | fromYaml -}}
+{{- $o := index .roles .role -}}
+{{- if $o -}}
+{{- $base := $chartConf -}}
+{{- if ne $o.id $chartId -}}
+{{- $base = include "mirador.queue" . | fromYaml -}}
+{{- /* a gRPC OTLP exporter of our own would use TLS by default; the chart's connections inside
+       the cluster are plain text unless configured (as backends.logs.otlp.tls) */}}
+{{- if and (regexMatch "^(otlp|otlp_grpc)/" $o.id) (not (hasKey $o.config "tls")) -}}
+{{- $_ := set $base "tls" (ternary (deepCopy .root.Values.backends.logs.otlp.tls) (dict "insecure" true) (eq .role "logs")) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set .cfg.exporters $o.id (mustMergeOverwrite $base (deepCopy $o.config)) -}}
+{{- $o.id -}}
+{{- else -}}
+{{- $_ := set .cfg.exporters $chartId $chartConf -}}
+{{- $chartId -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The parts every component shares: receivers, health check, queue storage, telemetry. */}}
@@ -157,8 +257,11 @@ processors:
     {{- toYaml $r.Values.memoryLimiter | nindent 4 }}
   batch:
     {{- toYaml $r.Values.batch | nindent 4 }}
+exporters: {}
+connectors: {}
 service:
   extensions: [health_check{{ if $v.persistentQueue.enabled }}, file_storage/queue{{ end }}]
+  pipelines: {}
   telemetry:
     logs:
       level: info
@@ -176,32 +279,29 @@ service:
 {{- define "mirador.addTraceStore" -}}
 {{- $r := .root -}}
 {{- if eq $r.Values.backends.victoriaTraces.exportedBy .name -}}
-{{- $_ := set .cfg.exporters "otlp_http/victoriatraces" (include "mirador.vtExporter" . | fromYaml) -}}
+{{- $id := include "mirador.backend" (merge (dict "role" "traces") .) -}}
 {{- $procs := list "memory_limiter" -}}
 {{- if $r.Values.sampling.enabled -}}
 {{- $_ := set .cfg.processors "probabilistic_sampler" (dict "sampling_percentage" $r.Values.sampling.percentage) -}}
 {{- $procs = append $procs "probabilistic_sampler" -}}
 {{- end -}}
-{{- $_ := set .cfg.service.pipelines "traces/store" (dict "receivers" (list "otlp") "processors" (append $procs "batch") "exporters" (list "otlp_http/victoriatraces")) -}}
+{{- $_ := set .cfg.service.pipelines "traces/store" (dict "receivers" (list "otlp") "processors" (append $procs "batch") "exporters" (list $id)) -}}
 {{- end -}}
 {{- end -}}
 
-{{/* Where derived metrics go: isolationforest when enabled (and wanted), else VictoriaMetrics. */}}
+{{/* Where metrics go: isolationforest when enabled (and wanted), else the metrics backend. */}}
 {{- define "mirador.addMetricsOut" -}}
 {{- if and (include "mirador.enabled" (list .root "isolationforest")) .viaIF -}}
 {{- $_ := set .cfg.exporters "loadbalancing/isolationforest" (include "mirador.lbExporter" (merge (dict "target" "isolationforest" "routingKey" .root.Values.loadBalancing.metricsRoutingKey) .) | fromYaml) -}}
 loadbalancing/isolationforest
 {{- else -}}
-{{- $_ := set .cfg.exporters "otlp_http/victoriametrics" (include "mirador.vmExporter" . | fromYaml) -}}
-otlp_http/victoriametrics
+{{- include "mirador.backend" (merge (dict "role" "metrics") .) -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "mirador.config.gateway" -}}
 {{- $r := .root -}}
 {{- $cfg := include "mirador.config.base" . | fromYaml -}}
-{{- $_ := set $cfg "exporters" dict -}}
-{{- $_ := set $cfg.service "pipelines" dict -}}
 {{- $ctx := merge (dict "cfg" $cfg) . -}}
 {{- $std := list "memory_limiter" "batch" -}}
 {{- /* traces: servicegraph pairs client and server spans in memory, so a trace must reach one
@@ -219,13 +319,8 @@ otlp_http/victoriametrics
 {{- include "mirador.addTraceStore" $ctx -}}
 {{- $metricsOut := include "mirador.addMetricsOut" (merge (dict "viaIF" true) $ctx) -}}
 {{- $_ := set $cfg.service.pipelines "metrics" (dict "receivers" (list "otlp") "processors" $std "exporters" (list $metricsOut)) -}}
-{{- $logs := $r.Values.backends.logs -}}
-{{- if eq $logs.exporter "cassandra_logs" -}}
-{{- $_ := set $cfg.exporters "cassandra_logs" (include "mirador.cassandraExporter" $ctx | fromYaml) -}}
-{{- else -}}
-{{- $_ := set $cfg.exporters "otlp_grpc/logs" (merge (dict "endpoint" $logs.otlp.endpoint "tls" $logs.otlp.tls) (include "mirador.queue" $ctx | fromYaml)) -}}
-{{- end -}}
-{{- $_ := set $cfg.service.pipelines "logs" (dict "receivers" (list "otlp") "processors" $std "exporters" (list (ternary "cassandra_logs" "otlp_grpc/logs" (eq $logs.exporter "cassandra_logs")))) -}}
+{{- $logsOut := include "mirador.backend" (merge (dict "role" "logs") $ctx) -}}
+{{- $_ := set $cfg.service.pipelines "logs" (dict "receivers" (list "otlp") "processors" $std "exporters" (list $logsOut)) -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 
@@ -266,12 +361,16 @@ tls:
 {{- define "mirador.config.servicegraph" -}}
 {{- $r := .root -}}
 {{- $cfg := include "mirador.config.base" . | fromYaml -}}
-{{- $_ := set $cfg "exporters" dict -}}
-{{- $_ := set $cfg.service "pipelines" dict -}}
 {{- $ctx := merge (dict "cfg" $cfg) . -}}
-{{- $_ := set $cfg "connectors" (dict "servicegraph" (dict
+{{- /* A client span whose server side never arrives (a database, a third-party API) becomes an
+       edge to a virtual node named by the first of these attributes the span has; without them
+       the edge goes to "unknown". The extra label virtual_node=server|client marks such edges. */}}
+{{- $_ := set $cfg.connectors "servicegraph" (dict
       "store" (dict "ttl" "10s" "max_items" 10000)
-      "metrics_flush_interval" "15s")) -}}
+      "metrics_flush_interval" "15s"
+      "virtual_node_peer_attributes" (list "peer.service" "db.name" "db.namespace" "server.address" "net.peer.name" "rpc.service" "messaging.system" "db.system.name" "db.system")
+      "virtual_node_extra_label" true
+      "database_name_attributes" (list "db.name" "db.namespace")) -}}
 {{- $_ := set $cfg.service.pipelines "traces" (dict "receivers" (list "otlp") "processors" (list "memory_limiter" "batch") "exporters" (list "servicegraph")) -}}
 {{- include "mirador.addTraceStore" $ctx -}}
 {{- $out := include "mirador.addMetricsOut" (merge (dict "viaIF" (eq .v.metricsVia "isolationforest")) $ctx) -}}
@@ -282,13 +381,16 @@ tls:
 {{- define "mirador.config.spanmetrics" -}}
 {{- $r := .root -}}
 {{- $cfg := include "mirador.config.base" . | fromYaml -}}
-{{- $_ := set $cfg "exporters" dict -}}
-{{- $_ := set $cfg.service "pipelines" dict -}}
 {{- $ctx := merge (dict "cfg" $cfg) . -}}
-{{- $_ := set $cfg "connectors" (dict "spanmetrics" (dict
+{{- /* aggregation_cardinality_limit: per service, at most this many series (span name x kind x
+       status); further combinations are counted in one overflow series labelled
+       otel.metric.overflow="true" instead of multiplying series (an id in a span name, e.g.
+       "GET /orders/8412", would otherwise make one series per id). */}}
+{{- $_ := set $cfg.connectors "spanmetrics" (dict
       "metrics_flush_interval" "15s"
       "metrics_expiration" "5m"
-      "aggregation_temporality" "AGGREGATION_TEMPORALITY_CUMULATIVE")) -}}
+      "aggregation_temporality" "AGGREGATION_TEMPORALITY_CUMULATIVE"
+      "aggregation_cardinality_limit" 1000) -}}
 {{- $_ := set $cfg.service.pipelines "traces" (dict "receivers" (list "otlp") "processors" (list "memory_limiter" "batch") "exporters" (list "spanmetrics")) -}}
 {{- include "mirador.addTraceStore" $ctx -}}
 {{- $out := include "mirador.addMetricsOut" (merge (dict "viaIF" true) $ctx) -}}
@@ -299,9 +401,16 @@ tls:
 {{- define "mirador.config.isolationforest" -}}
 {{- $r := .root -}}
 {{- $cfg := include "mirador.config.base" . | fromYaml -}}
-{{- $_ := set $cfg "exporters" (dict "otlp_http/victoriametrics" (include "mirador.vmExporter" . | fromYaml)) -}}
-{{- $_ := set $cfg.processors "isolationforest" (deepCopy .v.processor) -}}
-{{- $_ := set $cfg.service "pipelines" (dict "metrics" (dict "receivers" (list "otlp") "processors" (list "memory_limiter" "isolationforest" "batch") "exporters" (list "otlp_http/victoriametrics"))) -}}
+{{- $ctx := merge (dict "cfg" $cfg) . -}}
+{{- $out := include "mirador.backend" (merge (dict "role" "metrics") $ctx) -}}
+{{- /* The processor's options as given (none by default: the processor applies its own defaults). */}}
+{{- $_ := set $cfg.processors "isolationforest" (deepCopy (.v.processor | default dict)) -}}
+{{- /* Delta sums become cumulative before they are scored and stored: VictoriaMetrics stores what it
+       gets, and increase()/rate() read a counter, so a delta counter (5, 5, 5) must arrive as 5, 10, 15.
+       The series of a stream all reach this replica (the gateway routes by resource), as the
+       processor needs. Its defaults (streams idle for 5m are dropped) apply. */}}
+{{- $_ := set $cfg.processors "deltatocumulative" dict -}}
+{{- $_ := set $cfg.service.pipelines "metrics" (dict "receivers" (list "otlp") "processors" (list "memory_limiter" "deltatocumulative" "isolationforest" "batch") "exporters" (list $out)) -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 
@@ -319,5 +428,44 @@ tls:
     secretKeyRef:
       name: {{ $auth.existingSecret }}
       key: {{ $auth.passwordKey }}
+{{- end -}}
+{{- end -}}
+
+{{/* GOMEMLIMIT of a component, printed (empty: not set by the chart). It is the memory_limiter's
+     limit in the component's final config with the rule the processor applies to the container's
+     memory: limit_mib when set, else limit_percentage of resources.limits.memory. So the Go GC works
+     hard exactly where the limiter starts refusing data, and one value (memoryLimiter, or the
+     component's config.processors.memory_limiter) moves both. The one override: GOMEMLIMIT in the
+     component's extraEnv (then the chart sets none). Args: dict root v name config env */}}
+{{- define "mirador.gomemlimit" -}}
+{{- $name := .name -}}
+{{- $chartEnv := list "MY_POD_IP" "GOMEMLIMIT" -}}
+{{- range $e := (.env | default list) -}}{{- $chartEnv = append $chartEnv $e.name -}}{{- end -}}
+{{- $override := false -}}
+{{- range $i, $e := (.v.extraEnv | default list) -}}
+{{- if eq $e.name "GOMEMLIMIT" -}}
+{{- if $override -}}
+{{- fail (printf "%s.extraEnv sets GOMEMLIMIT twice: set it once" $name) -}}
+{{- end -}}
+{{- $override = true -}}
+{{- if and (hasKey $e "value") (not (regexMatch "^([0-9]+(B|KiB|MiB|GiB|TiB)?|off)$" (toString $e.value))) -}}
+{{- fail (printf "%s.extraEnv[%d]: GOMEMLIMIT=%v is not a Go memory limit (the runtime refuses it at start): write bytes with B, KiB, MiB, GiB or TiB, e.g. 1536MiB" $name $i $e.value) -}}
+{{- end -}}
+{{- else if has $e.name $chartEnv -}}
+{{- fail (printf "%s.extraEnv[%d]: %s is set by the chart (a second entry would fight with it); remove it" $name $i $e.name) -}}
+{{- end -}}
+{{- end -}}
+{{- if not $override -}}
+{{- $ml := .config.processors.memory_limiter | default .root.Values.memoryLimiter -}}
+{{- if $ml.limit_mib -}}
+{{- printf "%dMiB" (int $ml.limit_mib) -}}
+{{- else if and $ml.limit_percentage (dig "limits" "memory" "" (.v.resources | default dict)) -}}
+{{- $bytes := include "mirador.quantityBytes" (dict "value" .v.resources.limits.memory "key" (printf "%s.resources.limits.memory" $name)) | float64 -}}
+{{- $mib := floor (divf (mulf $bytes (float64 $ml.limit_percentage)) (mulf 100.0 1048576.0)) -}}
+{{- if lt $mib 1.0 -}}
+{{- fail (printf "%s.resources.limits.memory=%v leaves less than 1MiB at memory_limiter's limit_percentage=%v: raise the limit" $name .v.resources.limits.memory $ml.limit_percentage) -}}
+{{- end -}}
+{{- printf "%dMiB" (int64 $mib) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

@@ -70,11 +70,9 @@ spec:
                 fieldRef:
                   apiVersion: v1
                   fieldPath: status.podIP
-            {{- with $v.resources.limits }}
-            {{- if .memory }}
+            {{- with .gomemlimit }}
             - name: GOMEMLIMIT
-              value: {{ include "collector.gomemlimit" .memory | quote }}
-            {{- end }}
+              value: {{ . | quote }}
             {{- end }}
             {{- with .env }}
             {{- toYaml . | nindent 12 }}
@@ -97,12 +95,12 @@ spec:
               protocol: TCP
           livenessProbe:
             httpGet:
-              path: /
+              path: {{ .healthPath }}
               port: health
             {{- toYaml $v.livenessProbe | nindent 12 }}
           readinessProbe:
             httpGet:
-              path: /
+              path: {{ .healthPath }}
               port: health
             {{- toYaml $v.readinessProbe | nindent 12 }}
           resources:

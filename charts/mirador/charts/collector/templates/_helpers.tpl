@@ -7,6 +7,8 @@ are removed), which a subchart cannot see:
   config     the final collector config (YAML text)
   rbac       true when an exporter uses the k8s resolver (needs a Role on endpoints/endpointslices)
   env        extra container env (list) contributed by the umbrella (e.g. Cassandra credentials)
+  gomemlimit GOMEMLIMIT derived from the final config (empty: none; extraEnv may set its own)
+  healthPath the health_check extension's path, which the probes call
   defaultImage  the umbrella's image (repository, tag, pullPolicy) for empty image fields
   tlsSecret, tlsMountPath  the Secret mounted (at tlsMountPath) when the collectors talk TLS
   Release, Chart, Capabilities
@@ -38,18 +40,6 @@ app.kubernetes.io/part-of: mirador
 
 {{- define "collector.pullPolicy" -}}
 {{- .Values.image.pullPolicy | default .defaultImage.pullPolicy | default "IfNotPresent" -}}
-{{- end -}}
-
-{{/* GOMEMLIMIT = 80% of the memory limit, in MiB, so the Go GC works before the kernel OOM-kills. */}}
-{{- define "collector.gomemlimit" -}}
-{{- $q := toString . -}}
-{{- $num := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
-{{- if not $num -}}{{- fail (printf "resources.limits.memory %q is not a Kubernetes quantity" $q) -}}{{- end -}}
-{{- $unit := trimPrefix $num $q -}}
-{{- $mult := dict "" 1.0 "k" 1e3 "K" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
-{{- if not (hasKey $mult $unit) -}}{{- fail (printf "resources.limits.memory %q: unsupported unit %q" $q $unit) -}}{{- end -}}
-{{- $bytes := mulf (float64 $num) (index $mult $unit) -}}
-{{- printf "%dMiB" (int64 (floor (divf (mulf $bytes 0.8) 1048576.0))) -}}
 {{- end -}}
 
 {{- define "collector.manifests" -}}
