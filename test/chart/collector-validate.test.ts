@@ -1,47 +1,16 @@
 // Every collector config the chart renders (defaults, every option group, the local profile) is
 // accepted by our distribution: `build/otelcol-mirador validate`, and uses only component types it has.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CI_VALUES, COLLECTOR, LOCAL_PROFILE, configTexts, render } from './helm.js';
+import { CI_VALUES, COLLECTOR, LOCAL_PROFILE, configTexts, podEnv, render, requireCollector, validateConfig } from './helm.js';
 
 const run = promisify(execFile);
-// What a pod has: MY_POD_IP from the downward API, Cassandra credentials from the Secret, and API
-// credentials (the k8s resolver builds its Kubernetes client while `validate` builds the pipelines;
-// here a kubeconfig stands in for the ServiceAccount: the client is created, never connected).
-const ENV: NodeJS.ProcessEnv = { ...process.env, MY_POD_IP: '10.1.2.3', CASSANDRA_USERNAME: 'mirador', CASSANDRA_PASSWORD: 'secret' };
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters: [{name: validate, cluster: {server: "https://127.0.0.1:9"}}]
-users: [{name: validate, user: {token: unused}}]
-contexts: [{name: validate, context: {cluster: validate, user: validate, namespace: miradorstack}}]
-current-context: validate
-`;
 
-let dir: string;
-let n = 0;
-beforeAll(() => {
-  if (!existsSync(COLLECTOR)) throw new Error(`${COLLECTOR} is missing: run \`bash scripts/build-collector.sh\` (npm test does it)`);
-  dir = mkdtempSync(join(tmpdir(), 'mirador-chart-'));
-  writeFileSync(join(dir, 'kubeconfig'), KUBECONFIG);
-  ENV.KUBECONFIG = join(dir, 'kubeconfig');
-});
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
-
-async function validate(text: string): Promise<{ ok: boolean; output: string }> {
-  const file = join(dir, `relay-${n++}.yaml`);
-  writeFileSync(file, text);
-  try {
-    const { stdout, stderr } = await run(COLLECTOR, ['validate', `--config=${file}`], { env: ENV, timeout: 30_000 });
-    return { ok: true, output: stdout + stderr };
-  } catch (e: any) {
-    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? e.message}` };
-  }
-}
+beforeAll(() => requireCollector());
+const validate = validateConfig;
 
 type Kind = 'receivers' | 'processors' | 'exporters' | 'connectors' | 'extensions';
 const KINDS: Kind[] = ['receivers', 'processors', 'exporters', 'connectors', 'extensions'];
@@ -75,7 +44,7 @@ describe('otelcol-mirador accepts every rendered collector config', () => {
   }
 
   it('the chart uses current type names that the distribution has (v0.144.0)', async () => {
-    const { stdout } = await run(COLLECTOR, ['components'], { env: ENV });
+    const { stdout } = await run(COLLECTOR, ['components'], { env: podEnv() });
     const available = parse(stdout) as Record<string, Array<{ name: string }>>;
     const has = (kind: Kind, type: string) => (available[kind] ?? []).some((c) => c.name === type);
     // the renamed OTLP exporters exist under their new names in this release

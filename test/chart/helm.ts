@@ -1,6 +1,7 @@
 // Helpers for the chart suite: run the pinned helm, render the chart, pick objects and collector configs.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
@@ -121,4 +122,74 @@ export function traceWriters(cfgs: Partial<Record<Component, any>>): string[] {
     }
   }
   return [...writers];
+}
+
+// ---- otelcol-mirador validate ------------------------------------------------------------------
+
+// What a pod has: MY_POD_IP from the downward API, Cassandra credentials from the Secret, and API
+// credentials (the k8s resolver builds its Kubernetes client while `validate` builds the pipelines;
+// here a kubeconfig stands in for the ServiceAccount: the client is created, never connected).
+const KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters: [{name: validate, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: validate, user: {token: unused}}]
+contexts: [{name: validate, context: {cluster: validate, user: validate, namespace: miradorstack}}]
+current-context: validate
+`;
+let validateDir: string | undefined;
+let validateN = 0;
+
+export function requireCollector(): void {
+  if (!existsSync(COLLECTOR)) throw new Error(`${COLLECTOR} is missing: run \`npm run build:collector\` (npm test does it)`);
+}
+
+/** Environment of `validate` and of locally run collectors: what the pod would have. */
+export function podEnv(): NodeJS.ProcessEnv {
+  if (!validateDir) {
+    validateDir = mkdtempSync(join(tmpdir(), 'mirador-validate-'));
+    writeFileSync(join(validateDir, 'kubeconfig'), KUBECONFIG);
+    process.once('exit', () => rmSync(validateDir!, { recursive: true, force: true }));
+  }
+  return { ...process.env, MY_POD_IP: '10.1.2.3', CASSANDRA_USERNAME: 'mirador', CASSANDRA_PASSWORD: 'secret', KUBECONFIG: join(validateDir, 'kubeconfig') };
+}
+
+/** `build/otelcol-mirador validate` of one collector config (YAML text). */
+export async function validateConfig(text: string): Promise<{ ok: boolean; output: string }> {
+  requireCollector();
+  const env = podEnv();
+  const file = join(validateDir!, `relay-${process.pid}-${validateN++}.yaml`);
+  writeFileSync(file, text);
+  try {
+    const { stdout, stderr } = await run(COLLECTOR, ['validate', `--config=${file}`], { env, timeout: 30_000 });
+    return { ok: true, output: stdout + stderr };
+  } catch (e: any) {
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? e.message}` };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/** Validates every config of a render; resolves with one line per rejected component. */
+export async function validateAll(objs: K8sObject[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const [component, text] of Object.entries(configTexts(objs))) {
+    const r = await validateConfig(text!);
+    if (!r.ok) failures.push(`${component}: ${r.output.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return failures;
+}
+
+/** The pipelines (by name) of a collector config that list `id` under `kind`. */
+export function pipelinesWith(cfg: any, kind: 'receivers' | 'processors' | 'exporters', id: string): string[] {
+  return Object.entries<any>(cfg.service?.pipelines ?? {}).filter(([, p]) => (p[kind] ?? []).includes(id)).map(([name]) => name).sort();
+}
+
+/** true when `want` is contained in `have` (objects: every key of want, recursively; else equal). */
+export function contains(have: unknown, want: unknown): boolean {
+  if (want && typeof want === 'object' && !Array.isArray(want)) {
+    if (!have || typeof have !== 'object' || Array.isArray(have)) return false;
+    return Object.entries(want).every(([k, v]) => contains((have as Record<string, unknown>)[k], v));
+  }
+  if (Array.isArray(want)) return Array.isArray(have) && want.length === have.length && want.every((w, i) => contains(have[i], w));
+  return have === want;
 }

@@ -49,7 +49,7 @@ const rejected: Array<[string, RenderOptions, RegExp]> = [
   ['TLS without a Secret', { set: { 'loadBalancing.tls.enabled': true } }, /loadBalancing.tls.enabled=true needs loadBalancing.tls.secretName/],
   ['NetworkTopologyStrategy without datacenters', { set: { 'backends.cassandra.replication.class': 'NetworkTopologyStrategy' } },
     /backends.cassandra.replication.datacenters must map each datacenter/],
-  ['a memory limit that is no quantity', { set: { 'gateway.resources.limits.memory': 'lots' } }, /resources.limits.memory "lots" is not a Kubernetes quantity/],
+  ['a memory limit that is no quantity', { set: { 'gateway.resources.limits.memory': 'lots' } }, /at '\/gateway\/resources\/limits\/memory': 'lots' does not match pattern/],
 ];
 
 describe('helm package', () => {

@@ -68,7 +68,8 @@ describe('default release', () => {
     expect(c.servicegraph.service.pipelines.metrics).toMatchObject({ receivers: ['servicegraph'], exporters: ['loadbalancing/isolationforest'] });
     expect(c.spanmetrics.service.pipelines.metrics).toMatchObject({ receivers: ['spanmetrics'], exporters: ['loadbalancing/isolationforest'] });
     const ifc = c.isolationforest;
-    expect(ifc.service.pipelines.metrics.processors).toEqual(['memory_limiter', 'isolationforest', 'batch']);
+    // delta sums become cumulative before they are scored and stored
+    expect(ifc.service.pipelines.metrics.processors).toEqual(['memory_limiter', 'deltatocumulative', 'isolationforest', 'batch']);
     expect(ifc.exporters['otlp_http/victoriametrics'].metrics_endpoint).toMatch(/:8428\/opentelemetry\/v1\/metrics$/);
     // no deprecated type names in the chart's own defaults
     for (const cfg of Object.values(c)) {
@@ -86,11 +87,11 @@ describe('default release', () => {
     }
   });
 
-  it('puts the isolationforest and servicegraph exporters on a file_storage queue backed by a volume when enabled', async () => {
-    const persistent = await render({ set: { 'isolationforest.persistentQueue.enabled': true, 'servicegraph.persistentQueue.enabled': true } });
+  it('puts backend exporters on a file_storage queue backed by a volume when enabled', async () => {
+    const persistent = await render({ set: { 'isolationforest.persistentQueue.enabled': true, 'servicegraph.persistentQueue.enabled': true, 'servicegraph.metricsVia': 'direct' } });
     const c = configs(persistent);
     expect(c.isolationforest.exporters['otlp_http/victoriametrics'].sending_queue.storage).toBe('file_storage/queue');
-    expect(c.servicegraph.exporters['loadbalancing/isolationforest'].sending_queue.storage).toBe('file_storage/queue');
+    expect(c.servicegraph.exporters['otlp_http/victoriametrics'].sending_queue.storage).toBe('file_storage/queue');
     for (const comp of ['isolationforest', 'servicegraph'] as const) {
       expect(c[comp].service.extensions).toContain('file_storage/queue');
       const pod = named(persistent, 'Deployment', `mirador-${comp}`)!.spec.template.spec;
@@ -99,6 +100,13 @@ describe('default release', () => {
       expect(pod.volumes.find((v: any) => v.name === 'queue').emptyDir).toEqual({ sizeLimit: '1Gi' });
     }
     expect(c.gateway.extensions['file_storage/queue']).toBeUndefined();
+  });
+
+  it('refuses a persistent queue that no exporter of the component would use', async () => {
+    // servicegraph's metrics go through the load-balancing exporter, whose queues are per target, in memory
+    const r = await template({ set: { 'servicegraph.persistentQueue.enabled': true } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/servicegraph.persistentQueue.enabled=true, but no exporter of servicegraph has a queue it could keep on disk/);
   });
 
   it('runs pods non-root on a read-only root filesystem with probes, MY_POD_IP and GOMEMLIMIT at 80% of the limit', () => {
@@ -184,7 +192,8 @@ describe('values change the release', () => {
     const c = configs(await render({
       setJson: { 'isolationforest.config.processors.isolationforest.threshold': 0.7, 'gateway.config.service.pipelines.logs.processors': ['batch'] },
     }));
-    expect(c.isolationforest.processors.isolationforest).toMatchObject({ threshold: 0.7, trees: 100, sample_size: 256 });
+    // the processor's own defaults are not repeated by the chart: only what was set
+    expect(c.isolationforest.processors.isolationforest).toEqual({ threshold: 0.7 });
     expect(c.gateway.service.pipelines.logs).toEqual({ receivers: ['otlp'], processors: ['batch'], exporters: ['cassandra_logs'] });
   });
 });

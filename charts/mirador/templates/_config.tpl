@@ -365,7 +365,7 @@ batch: replace
 {{- /* what the rest of the release relies on */}}
 {{- $hc := $cfg.extensions.health_check | default dict -}}
 {{- if not (hasSuffix (printf ":%v" $v.ports.healthCheck) (toString $hc.endpoint)) -}}
-{{- fail (printf "%s.extensions.health_check.endpoint=%v: the probes call port %s.ports.healthCheck=%v; set %s.ports.healthCheck instead" $at $hc.endpoint $name $name $v.ports.healthCheck $name) -}}
+{{- fail (printf "%s.extensions.health_check.endpoint=%v: the probes call port %s.ports.healthCheck=%v; set %s.ports.healthCheck instead" $at $hc.endpoint $name $v.ports.healthCheck $name) -}}
 {{- end -}}
 {{- if and (ne $name "gateway") (not (dig "otlp" "protocols" "grpc" nil $cfg.receivers)) -}}
 {{- fail (printf "%s.receivers.otlp.protocols.grpc: the load-balancing exporters send OTLP/gRPC to %s; keep it" $at $name) -}}

@@ -70,7 +70,8 @@ Arguments: dict "root" $ "v" <component values> "name" <component> "roles" <back
 {{- $factor = index $mult $suffix -}}
 {{- else -}}
 {{- /* decimal exponent: e<n> */}}
-{{- $exp := int (trimPrefix "+" (substr 1 (len $suffix) $suffix)) -}}
+{{- /* float64 first: int "09" would read an octal number */}}
+{{- $exp := int (float64 (trimPrefix "+" (substr 1 (len $suffix) $suffix))) -}}
 {{- range $i := until (ternary $exp (sub 0 $exp) (ge $exp 0) | int) -}}
 {{- $factor = ternary (mulf $factor 10.0) (divf $factor 10.0) (gt $exp 0) -}}
 {{- end -}}
