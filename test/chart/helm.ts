@@ -84,6 +84,15 @@ export async function render(opts: RenderOptions = {}): Promise<K8sObject[]> {
     .filter((o): o is K8sObject => o !== null);
 }
 
+/** Renders once (cached like render); resolves with helm's verdict and, when it rendered, the objects. */
+export async function tryRender(opts: RenderOptions = {}): Promise<{ ok: boolean; stderr: string; objs: K8sObject[] }> {
+  const key = JSON.stringify(opts);
+  if (!rendered.has(key)) rendered.set(key, template(opts));
+  const r = await rendered.get(key)!;
+  if (r.code !== 0) return { ok: false, stderr: r.stderr, objs: [] };
+  return { ok: true, stderr: r.stderr, objs: await render(opts) };
+}
+
 export const ofKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);
 export const named = (objs: K8sObject[], kind: string, name: string) =>
   objs.find((o) => o.kind === kind && o.metadata.name === name);
