@@ -142,10 +142,13 @@ for (const t of targets) {
       expect(disagreements).toEqual([]);
       // the probes reach both sides of the limits, and what the chart accepts is what it renders
       expect(results.some((r) => r.chart.ok) && results.some((r) => !r.chart.ok)).toBe(true);
-      for (const r of results.filter((x) => x.chart.ok && x.rendered)) {
+      const accepted = results.filter((x) => x.chart.ok);
+      for (const r of accepted) {
         const [opt, v] = t.option ? t.option(r.p.key, r.p.value) : [r.p.key, r.p.value];
-        if (v === undefined || opt.startsWith('replication')) continue;
-        expect(opt.split('.').reduce((o: any, k) => o?.[k], r.rendered), `${opt} rendered`).toEqual(v);
+        const rendered = opt.startsWith('replication') ? r.chart.rendered.replication : opt.split('.').reduce((o: any, k) => o?.[k], r.chart.rendered);
+        if (v === undefined) expect(rendered, `${r.p.key} left out`).toBeUndefined();
+        else if (opt.startsWith('replication')) expect(rendered, `${opt} rendered`).toMatchObject(replicationFor(r.p.key, r.p.value));
+        else expect(rendered, `${opt} rendered`).toEqual(v);
       }
       // a refusal by the chart names the key
       for (const r of results.filter((x) => !x.chart.ok)) expect(r.chart.output, `${r.p.key}=${JSON.stringify(r.p.value)}`).toContain(r.p.key.split('.')[0]);

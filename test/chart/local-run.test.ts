@@ -10,72 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts, startProcess, waitFor, waitForHttp, type ManagedProcess } from '../../src/proc/index.js';
-import { COLLECTOR, COMPONENTS, LOCAL_PROFILE, NAMESPACE, configTexts, render, type Component } from './helm.js';
+import { waitFor } from '../../src/proc/index.js';
+import { COMPONENTS, NAMESPACE } from './helm.js';
+import { counter as counterOf, postOtlp, resource, startLocal, type Local } from './local.js';
 
-type Ports = { otlpGrpc: number; otlpHttp: number; metrics: number; healthCheck: number };
-
-interface Local { ports: Record<Component, Ports>; procs: ManagedProcess[]; dir: string }
-
-/** Renders the local profile with free ports (plus `extra` values) and starts the enabled components. */
-async function startLocal(extra: Record<string, unknown>, components: readonly Component[] = COMPONENTS): Promise<Local> {
-  const dir = mkdtempSync(join(tmpdir(), 'mirador-local-'));
-  const free = await freePorts(COMPONENTS.length * 4 + 3);
-  const ports = {} as Record<Component, Ports>;
-  COMPONENTS.forEach((c, i) => { ports[c] = { otlpGrpc: free[i * 4], otlpHttp: free[i * 4 + 1], metrics: free[i * 4 + 2], healthCheck: free[i * 4 + 3] }; });
-  const [vm, traces, cassandra] = free.slice(-3); // nothing listens there
-  const target = (c: Component) => [`127.0.0.1:${ports[c].otlpGrpc}`];
-  const texts = configTexts(await render({
-    files: [LOCAL_PROFILE],
-    setJson: {
-      ...Object.fromEntries(COMPONENTS.map((c) => [`${c}.ports`, ports[c]])),
-      ...Object.fromEntries(COMPONENTS.map((c) => [`${c}.enabled`, components.includes(c)])),
-      'loadBalancing.static': { servicegraph: target('servicegraph'), spanmetrics: target('spanmetrics'), isolationforest: target('isolationforest') },
-      'backends.victoriaMetrics.endpoint': `http://127.0.0.1:${vm}/opentelemetry/v1/metrics`,
-      'backends.victoriaTraces.endpoint': `http://127.0.0.1:${traces}/v1/traces`,
-      'backends.cassandra.endpoints': [`127.0.0.1:${cassandra}`],
-      'servicegraph.persistentQueue.directory': join(dir, 'queue/servicegraph'),
-      'isolationforest.persistentQueue.directory': join(dir, 'queue/isolationforest'),
-      ...extra,
-    },
-  }));
-  const procs: ManagedProcess[] = [];
-  // targets before the components that send to them
-  for (const c of (['isolationforest', 'servicegraph', 'spanmetrics', 'gateway'] as const).filter((x) => components.includes(x))) {
-    const file = join(dir, `${c}.yaml`);
-    writeFileSync(file, texts[c]!);
-    const p = startProcess({ name: c, cmd: COLLECTOR, args: [`--config=${file}`], logFile: join(dir, `${c}.log`) });
-    procs.push(p);
-    const died = p.exited.then((code) => { throw new Error(`${c} exited (${code}):\n${p.tail(20)}`); });
-    await Promise.race([waitForHttp(`http://127.0.0.1:${ports[c].healthCheck}/`, 30_000), died]);
-    died.catch(() => undefined);
-  }
-  return { ports, procs, dir };
-}
-
-async function stopLocal(l: Local | undefined) {
-  if (!l) return;
-  await Promise.all(l.procs.map((p) => p.stop(5_000)));
-  rmSync(l.dir, { recursive: true, force: true });
-}
-
-/** Sum of one of a collector's own counters, read from its Prometheus endpoint. */
-async function counter(l: Local, c: Component, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${l.ports[c].metrics}/metrics`)).text();
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:_total)?(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'gm'))) sum += Number(m[1]);
-  return sum;
-}
-
-async function post(l: Local, path: string, body: unknown) {
-  const res = await fetch(`http://127.0.0.1:${l.ports.gateway.otlpHttp}${path}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  expect(res.status, `${path}: ${await res.text()}`).toBe(200);
+const procName = (c: string) => (c === 'isolationforest' ? 'isolationforest-0' : c);
+const counter = (l: Local, c: string, metric: string) => counterOf(l, procName(c), metric);
+async function post(l: Local, path: '/v1/traces' | '/v1/metrics', body: unknown) {
+  expect(await postOtlp(l, path, body), path).toBe(200);
 }
 
 const now = BigInt(Date.now()) * 1_000_000n;
-const resource = (service: string) => ({ attributes: [{ key: 'service.name', value: { stringValue: service } }] });
 const gauge = {
   resourceMetrics: [{
     resource: resource('checkout'),
@@ -86,16 +31,16 @@ const gauge = {
 describe('local profile collectors run as processes', () => {
   let l: Local;
   beforeAll(async () => {
-    l = await startLocal({
+    l = await startLocal({ values: {
       // flush derived metrics quickly so the test sees them reach isolationforest
       'servicegraph.config.connectors.servicegraph.metrics_flush_interval': '1s',
       'spanmetrics.config.connectors.spanmetrics.metrics_flush_interval': '1s',
-    });
+    } });
   }, 120_000);
-  afterAll(() => stopLocal(l));
+  afterAll(() => l?.stop());
 
   it('are all healthy on loopback', async () => {
-    for (const c of COMPONENTS) expect((await fetch(`http://127.0.0.1:${l.ports[c].healthCheck}/`)).status, c).toBe(200);
+    for (const c of COMPONENTS) expect((await fetch(`http://127.0.0.1:${l.ports[procName(c)].healthCheck}/`)).status, c).toBe(200);
   });
 
   it('route metrics from the gateway to isolationforest', async () => {
@@ -131,10 +76,11 @@ describe('loadBalancing.tls with mutual TLS', () => {
     writeFileSync(join(certs, 'ext.cnf'), `subjectAltName=DNS:mirador-isolationforest.${NAMESPACE}.svc\nextendedKeyUsage=serverAuth,clientAuth\n`);
     await ssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '1', '-extfile', 'ext.cnf');
     l = await startLocal({
-      'loadBalancing.tls': { enabled: true, secretName: 'unused-locally', mutual: true, mountPath: certs },
-    }, ['gateway', 'isolationforest']);
+      values: { 'loadBalancing.tls': { enabled: true, secretName: 'unused-locally', mutual: true, mountPath: certs } },
+      components: ['gateway', 'isolationforest'],
+    });
   }, 120_000);
-  afterAll(async () => { await stopLocal(l); if (certs) rmSync(certs, { recursive: true, force: true }); });
+  afterAll(async () => { await l?.stop(); if (certs) rmSync(certs, { recursive: true, force: true }); });
 
   it('carries the gateway\'s metrics to isolationforest over mutual TLS', async () => {
     await post(l, '/v1/metrics', gauge);
@@ -143,7 +89,7 @@ describe('loadBalancing.tls with mutual TLS', () => {
 
   it('isolationforest refuses plain-text OTLP', async () => {
     // Go's TLS server answers a plain HTTP request with 400 "client sent an HTTP request to an HTTPS server"
-    const res = await fetch(`http://127.0.0.1:${l.ports.isolationforest.otlpHttp}/v1/metrics`, {
+    const res = await fetch(`http://127.0.0.1:${l.ports['isolationforest-0'].otlpHttp}/v1/metrics`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(gauge),
     });
     expect(res.status).toBe(400);
