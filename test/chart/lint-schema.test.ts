@@ -41,6 +41,18 @@ const rejected: Array<[string, RenderOptions, RegExp]> = [
   ['a port out of range', { set: { 'spanmetrics.ports.otlpGrpc': 70000 } }, /at '\/spanmetrics\/ports\/otlpGrpc': maximum: got 70,?000, want 65,?535/],
   ['a sampling percentage of 0', { set: { 'sampling.percentage': 0 } }, /at '\/sampling\/percentage': exclusiveMinimum: got 0, want 0/],
   ['a metrics endpoint that is no URL', { set: { 'backends.victoriaMetrics.endpoint': 'victoriametrics:8428' } }, /at '\/backends\/victoriaMetrics\/endpoint': 'victoriametrics:8428' does not match pattern/],
+  // the processor values of issue 15 that rendered cleanly and then crash-looped
+  ['warmup_points below the processor\'s minimum', { set: { 'isolationforest.processor.warmup_points': 1 } }, /at '\/isolationforest\/processor\/warmup_points': minimum: got 1, want 2/],
+  ['a window smaller than the sample', { set: { 'isolationforest.processor.window_size': 100 } },
+    /isolationforest.processor.window_size=100 must be at least sample_size=256 \(the default\): raise window_size or lower sample_size \(set in isolationforest.processor or isolationforest.config.processors.isolationforest\)/],
+  ['a score cache finer than the processor allows', { setJson: { 'isolationforest.processor.score_cache': 0.0005 } }, /at '\/isolationforest\/processor\/score_cache': .*minimum: got 0.0005, want 0.001/s],
+  ['more trees than the processor allows', { set: { 'isolationforest.processor.trees': 20000 } }, /at '\/isolationforest\/processor\/trees': maximum: got 20,?000, want 10,?000/],
+  ['the same limits in config.processors.isolationforest', { set: { 'isolationforest.config.processors.isolationforest.trees': 20000 } },
+    /at '\/isolationforest\/config\/processors\/isolationforest': .*maximum: got 20,?000, want 10,?000/s],
+  ['a refresh interval over a day', { set: { 'isolationforest.processor.refresh_interval': '25h' } }, /isolationforest.processor.refresh_interval=25h must be between 0s and 24h \(set in isolationforest.processor or isolationforest.config.processors.isolationforest\)/],
+  ['a Cassandra TTL in milliseconds', { set: { 'backends.cassandra.ttl': '1500ms' } }, /backends.cassandra.ttl=1500ms must be whole seconds, e.g. 2s \(gateway.config.exporters.cassandra_logs.ttl\)/],
+  ['a Cassandra port out of range', { set: { 'backends.cassandra.endpoints': '{cassandra:70000}' } }, /at '\/backends\/cassandra\/endpoints\/0': 'cassandra:70000' does not match pattern/],
+  ['a retry without backoff', { set: { 'retry.initial_interval': '0s' } }, /retry.initial_interval=0s: retries need a backoff/],
   // rules across keys, checked by the templates
   ['traces written by a disabled component', { set: { 'backends.victoriaTraces.exportedBy': 'spanmetrics', 'spanmetrics.enabled': false } },
     /backends.victoriaTraces.exportedBy=spanmetrics, but spanmetrics.enabled=false/],

@@ -312,7 +312,7 @@ describe('local profile (mirador up)', () => {
 
 describe('NOTES.txt', () => {
   // helm renders NOTES only on install; a copy of the chart renders it into a ConfigMap instead.
-  async function notes(set: Record<string, string | number | boolean> = {}): Promise<string> {
+  async function notes(set: Record<string, string | number | boolean> = {}, setJson: Record<string, unknown> = {}): Promise<string> {
     const { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -326,6 +326,7 @@ describe('NOTES.txt', () => {
         `{{- define "test.notes" -}}\n${body}\n{{- end -}}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include "test.notes" . | toJson }}\n`);
       const args = ['template', RELEASE, chart, '-n', NAMESPACE, '--show-only', 'templates/zz-notes.yaml'];
       for (const [k, v] of Object.entries(set)) args.push('--set', `${k}=${v}`);
+      for (const [k, v] of Object.entries(setJson)) args.push('--set-json', `${k}=${JSON.stringify(v)}`);
       const r = await helm(args);
       if (r.code !== 0) throw new Error(r.stderr);
       return (await import('yaml')).parse(r.stdout).data.notes;
@@ -343,6 +344,12 @@ describe('NOTES.txt', () => {
     expect(text).toContain('http://mirador-gateway:4318/v1/traces');
     expect(text).toContain('kubectl get --raw /api/v1/namespaces/miradorstack/services/mirador-gateway:metrics/proxy/metrics');
     expect(text).toContain('helm test mirador -n miradorstack');
+  });
+
+  it('shows the backends the original chart\'s exporter ids replaced', async () => {
+    const text = await notes({}, { 'servicegraph.config.exporters.otlp/metrics': { endpoint: 'victoriametrics:4317' }, 'gateway.config.exporters.otlp/logs': { endpoint: 'logs-adapter:4317' } });
+    expect(text).toContain('metrics -> victoriametrics:4317 (otlp/metrics of servicegraph.config)');
+    expect(text).toContain('logs    -> logs-adapter:4317 (otlp/logs of gateway.config)');
   });
 
   it('shows disabled components and autoscaled ones', async () => {

@@ -399,11 +399,16 @@ batch: replace
 {{- $lim := $file | fromYaml -}}
 {{- $key := printf "%s.config.%s.%s" $name $kind $id -}}
 {{- /* how messages name an option: where users set it */}}
-{{- $say := dict -}}
+{{- $say := dict -}}{{- $also := dict -}}
 {{- range $opt := keys $conf -}}
-{{- $_ := set $say $opt (printf "%s.%s" $key $opt) -}}
-{{- if $lim.valuesPrefix -}}{{- $_ := set $say $opt (printf "%s.%s (or %s.%s)" $lim.valuesPrefix $opt $key $opt) -}}{{- end -}}
-{{- with index ($lim.valuesKeys | default dict) $opt -}}{{- $_ := set $say $opt (printf "%s (%s.%s)" . $key $opt) -}}{{- end -}}
+{{- $_ := set $say $opt (printf "%s.%s" $key $opt) -}}{{- $_ := set $also $opt "" -}}
+{{- if $lim.valuesPrefix -}}
+{{- $_ := set $say $opt (printf "%s.%s" $lim.valuesPrefix $opt) -}}
+{{- $_ := set $also $opt (printf " (set in %s or %s)" $lim.valuesPrefix $key) -}}
+{{- end -}}
+{{- with index ($lim.valuesKeys | default dict) $opt -}}
+{{- $_ := set $say $opt . -}}{{- $_ := set $also $opt (printf " (%s.%s)" $key $opt) -}}
+{{- end -}}
 {{- end -}}
 {{- range $rule := ($lim.atLeast | default list) -}}
 {{- $a := index $rule 0 -}}{{- $b := index $rule 1 -}}
@@ -411,7 +416,8 @@ batch: replace
 {{- $va := ternary (index $conf $a) (index $lim.defaults $a) (hasKey $conf $a) -}}
 {{- $vb := ternary (index $conf $b) (index $lim.defaults $b) (hasKey $conf $b) -}}
 {{- if lt (float64 $va) (float64 $vb) -}}
-{{- fail (printf "%s must be at least %s: %s=%s, %s=%s%s; raise %s or lower %s" (index $say $a | default (printf "%s.%s" $key $a)) $b $a (toJson $va) $b (toJson $vb) (ternary "" " (the default)" (hasKey $conf $b)) $a $b) -}}
+{{- $sa := index $say $a | default (printf "%s.%s" (default $key $lim.valuesPrefix) $a) -}}
+{{- fail (printf "%s=%s must be at least %s=%s%s: raise %s or lower %s%s" $sa (toJson $va) $b (toJson $vb) (ternary "" " (the default)" (hasKey $conf $b)) $a $b (index $also $a | default "")) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -427,20 +433,20 @@ batch: replace
 {{- end -}}
 {{- range $opt, $bound := ($lim.durations | default dict) -}}
 {{- if hasKey $conf $opt -}}
-{{- $what := index $say $opt | default (printf "%s.%s" $key $opt) -}}
+{{- $what := index $say $opt -}}{{- $where := index $also $opt -}}
 {{- $s := include "mirador.seconds" (dict "value" (index $conf $opt) "key" $what) | float64 -}}
 {{- $range := printf "between %s and %s" ($bound.min | default "0s") ($bound.max | default "any length") -}}
 {{- if and (hasKey $bound "min") (lt $s (include "mirador.seconds" (dict "value" $bound.min "key" "min") | float64)) -}}
-{{- fail (printf "%s=%s must be %s" $what (index $conf $opt) $range) -}}
+{{- fail (printf "%s=%s must be %s%s" $what (index $conf $opt) $range $where) -}}
 {{- end -}}
 {{- if and (hasKey $bound "max") (gt $s (include "mirador.seconds" (dict "value" $bound.max "key" "max") | float64)) -}}
-{{- fail (printf "%s=%s must be %s" $what (index $conf $opt) $range) -}}
+{{- fail (printf "%s=%s must be %s%s" $what (index $conf $opt) $range $where) -}}
 {{- end -}}
 {{- if and $bound.positive (le $s 0.0) -}}
-{{- fail (printf "%s=%s must be a positive duration" $what (index $conf $opt)) -}}
+{{- fail (printf "%s=%s must be a positive duration%s" $what (index $conf $opt) $where) -}}
 {{- end -}}
 {{- if and $bound.wholeSeconds (ne $s (floor $s)) -}}
-{{- fail (printf "%s=%s must be whole seconds, e.g. %ds" $what (index $conf $opt) (int (ceil $s))) -}}
+{{- fail (printf "%s=%s must be whole seconds, e.g. %ds%s" $what (index $conf $opt) (int (ceil $s)) $where) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
