@@ -39,9 +39,10 @@ function probesOf(path: string, node: Schema): Probe[] {
     const step = (b: number) => (s.type === 'integer' ? 1 : Math.max(Math.abs(b) * 1e-6, 1e-9));
     if ('minimum' in s) out.push({ path, value: s.minimum, why: 'minimum' }, { path, value: s.minimum - step(s.minimum), why: 'below minimum' });
     if ('exclusiveMinimum' in s) out.push({ path, value: s.exclusiveMinimum, why: 'exclusiveMinimum' }, { path, value: s.exclusiveMinimum + step(s.exclusiveMinimum), why: 'above exclusiveMinimum' });
+    if ('exclusiveMaximum' in s) out.push({ path, value: s.exclusiveMaximum, why: 'exclusiveMaximum' }, { path, value: s.exclusiveMaximum - step(s.exclusiveMaximum), why: 'below exclusiveMaximum' });
     if ('maximum' in s) out.push({ path, value: s.maximum, why: 'maximum' }, { path, value: s.maximum + step(s.maximum), why: 'above maximum', chartOnly: s['x-chart-limit'] === true });
     // no upper bound in the schema: the component must take a large value too
-    else out.push({ path, value: s.type === 'integer' ? 2 ** 31 - 1 : 1e12, why: 'large (no maximum in the schema)' });
+    else if (!('exclusiveMaximum' in s)) out.push({ path, value: s.type === 'integer' ? 2 ** 31 - 1 : 1e12, why: 'large (no maximum in the schema)' });
   }
   if (s.type === 'object' && s.properties) for (const [k, child] of Object.entries<Schema>(s.properties)) out.push(...probesOf(`${path}.${k}`, child));
   if (s.type === 'array' && s.items) for (const p of probesOf(`${path}[0]`, s.items)) out.push({ ...p, path, value: [p.value] });
@@ -182,11 +183,21 @@ describe('limits across options (files/limits)', () => {
 
   it('each rule holds at its bound and fails beyond it, for the chart and the component alike', async () => {
     const cases: Array<{ t: Target; values: Record<string, unknown>; why: string }> = [];
+    const opt = (k: string) => resolveRef(schema.definitions.processor.properties[k]);
     for (const [a, b] of processorLimits.atLeast) {
-      const bValue = processorLimits.defaults[b];
-      cases.push({ t: processorTarget, values: { [a]: bValue }, why: `${a} = ${b} (default)` });
-      cases.push({ t: processorTarget, values: { [a]: bValue - 1 }, why: `${a} = ${b} (default) - 1` });
-      cases.push({ t: processorTarget, values: { [b]: 1024, [a]: 1023 }, why: `${a} < ${b}, both set` });
+      // the smallest step of these options, and a value inside both their ranges
+      const integer = opt(a).type === 'integer' && opt(b).type === 'integer';
+      const step = integer ? 1 : 1e-3;
+      const lo = Math.max(opt(a).minimum ?? opt(a).exclusiveMinimum ?? 0, opt(b).minimum ?? opt(b).exclusiveMinimum ?? 0);
+      const hi = Math.min(opt(a).maximum ?? opt(a).exclusiveMaximum ?? Infinity, opt(b).maximum ?? opt(b).exclusiveMaximum ?? Infinity);
+      const both = integer ? Math.min(Math.max(1024, lo + 1), hi - 1) : (lo + hi) / 2;
+      const [da, db] = [processorLimits.defaults[a], processorLimits.defaults[b]];
+      cases.push({ t: processorTarget, values: { [a]: db }, why: `${a} = ${b}'s default` });
+      cases.push({ t: processorTarget, values: { [a]: db - step }, why: `${a} just below ${b}'s default` });
+      cases.push({ t: processorTarget, values: { [b]: da }, why: `${b} = ${a}'s default` });
+      cases.push({ t: processorTarget, values: { [b]: da + step }, why: `${b} just above ${a}'s default` });
+      cases.push({ t: processorTarget, values: { [b]: both, [a]: both }, why: `${a} = ${b}, both set` });
+      cases.push({ t: processorTarget, values: { [b]: both, [a]: both - step }, why: `${a} < ${b}, both set` });
     }
     for (const { of, max } of processorLimits.maxProduct ?? []) {
       cases.push({ t: processorTarget, values: { [of[0]]: max / processorLimits.defaults[of[1]] }, why: `${of.join(' x ')} = ${max}` });
@@ -214,6 +225,38 @@ describe('limits across options (files/limits)', () => {
       if (!chart.ok) for (const k of Object.keys(values)) expect(chart.stderr, why).toContain(k);
     });
     expect(disagreements).toEqual([]);
+  }, 300_000);
+
+  it('one forest\'s memory: at the largest trees the processor takes (found by asking it) the chart accepts, one more it refuses', async () => {
+    expect(processorLimits.forestBytes, 'files/limits/isolationforest.yaml has the forest memory rule').toBeDefined();
+    const own = async (values: Record<string, number>) => {
+      const cfg = structuredClone(baseConfig.isolationforest);
+      cfg.processors.isolationforest = values;
+      return (await validateConfig(stringify(cfg))).ok;
+    };
+    const treesMax = resolveRef(schema.definitions.processor.properties.trees).maximum;
+    const found: string[] = [];
+    for (const [sample_size, window_size] of [[65536, 65536], [65536, 1048576], [4096, 1048576], [256, 2048]]) {
+      // binary search, on the processor alone, for the largest trees it accepts with these two
+      let lo = 0, hi = treesMax + 1;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (await own({ trees: mid, sample_size, window_size })) lo = mid; else hi = mid;
+      }
+      found.push(`sample_size ${sample_size}, window_size ${window_size}: trees <= ${lo}`);
+      if (lo >= 1) {
+        const at = await tryRender({ setJson: { 'isolationforest.processor': { trees: lo, sample_size, window_size } } });
+        expect(at.ok, `trees=${lo}, sample_size=${sample_size}, window_size=${window_size}: ${at.stderr}`).toBe(true);
+      }
+      if (lo < treesMax) {
+        const beyond = await tryRender({ setJson: { 'isolationforest.processor': { trees: lo + 1, sample_size, window_size } } });
+        expect(beyond.ok, `trees=${lo + 1}, sample_size=${sample_size}, window_size=${window_size}`).toBe(false);
+        expect(beyond.stderr).toMatch(/trees=.*sample_size=.*window_size=.* make one forest \d+ MiB, more than the \d+ MiB/);
+      }
+    }
+    console.log(`forest memory limit, found by asking the processor: ${found.join('; ')}`);
+    // the search reached the limit at least once (not only the schema's maximum)
+    expect(found.some((f) => !f.endsWith(`<= ${treesMax}`))).toBe(true);
   }, 300_000);
 
   it('the corners of the processor\'s ranges (all at minimum, all at maximum, one against the others) agree: a limit across options the chart does not know shows up here', async () => {

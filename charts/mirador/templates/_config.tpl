@@ -431,6 +431,26 @@ batch: replace
 {{- fail (printf "%s: %s must be at most %s, got %s" $key (join " x " $rule.of) (toJson $rule.max) (toJson $p)) -}}
 {{- end -}}
 {{- end -}}
+{{- with $lim.forestBytes -}}
+{{- if or (hasKey $conf "trees") (hasKey $conf "sample_size") (hasKey $conf "window_size") -}}
+{{- $v := dict -}}
+{{- range $o := list "trees" "sample_size" "window_size" -}}
+{{- $_ := set $v $o (float64 (ternary (index $conf $o) (index $lim.defaults $o) (hasKey $conf $o))) -}}
+{{- end -}}
+{{- $t := $v.trees -}}{{- $n := subf (mulf 2.0 $v.sample_size) 1.0 -}}{{- $d := float64 .dims -}}{{- $w := $v.window_size -}}
+{{- $arrays := list (float64 .recordBytes) (mulf $t (mulf $n 16.0)) (mulf $t (mulf $n 8.0)) (mulf $t 4.0) (mulf $t (mulf $d 16.0)) (mulf $t 8.0) (mulf $d 4.0) (mulf $d 16.0) (mulf $w (mulf $d 8.0)) (mulf $w 4.0) -}}
+{{- $total := 0.0 -}}
+{{- range $a := $arrays -}}
+{{- $block := 16.0 -}}
+{{- range until 64 -}}{{- if lt $block (addf $a 8.0) -}}{{- $block = mulf $block 2.0 -}}{{- end -}}{{- end -}}
+{{- $total = addf $total $block -}}
+{{- end -}}
+{{- if gt $total (float64 .max) -}}
+{{- $prefix := default $key $lim.valuesPrefix -}}
+{{- fail (printf "%s: trees=%s, sample_size=%s, window_size=%s make one forest %d MiB, more than the %d MiB a kernel instance can give one forest: lower trees, sample_size or window_size%s" $prefix (toJson $v.trees) (toJson $v.sample_size) (toJson $v.window_size) (int64 (divf $total 1048576.0)) (int64 (divf (float64 .max) 1048576.0)) (index $also "trees" | default (index $also "sample_size") | default (index $also "window_size") | default "")) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- range $opt, $bound := ($lim.durations | default dict) -}}
 {{- if hasKey $conf $opt -}}
 {{- $what := index $say $opt -}}{{- $where := index $also $opt -}}
