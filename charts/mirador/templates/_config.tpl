@@ -417,7 +417,7 @@ batch: replace
 {{- $vb := ternary (index $conf $b) (index $lim.defaults $b) (hasKey $conf $b) -}}
 {{- if lt (float64 $va) (float64 $vb) -}}
 {{- $sa := index $say $a | default (printf "%s.%s" (default $key $lim.valuesPrefix) $a) -}}
-{{- fail (printf "%s=%s must be at least %s=%s%s: raise %s or lower %s%s" $sa (toJson $va) $b (toJson $vb) (ternary "" " (the default)" (hasKey $conf $b)) $a $b (index $also $a | default "")) -}}
+{{- fail (printf "%s=%s%s must be at least %s=%s%s: raise %s or lower %s%s" $sa (toJson $va) (ternary "" " (the default)" (hasKey $conf $a)) $b (toJson $vb) (ternary "" " (the default)" (hasKey $conf $b)) $a $b (index $also $a | default (index $also $b) | default "")) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
