@@ -6,9 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVictoriaMetrics, type RunningVictoriaMetrics } from '../../src/backends/victoriametrics.js';
-import { vmExport } from '../../src/pipeline/stored.js';
-import { waitFor } from '../../src/proc/index.js';
+import { startVictoriaMetrics, vmExport, waitFor, type RunningVictoriaMetrics } from '../../src/harness/index.js';
 import { postOtlp, resource, startLocal, type Local } from './local.js';
 
 const STEP_MS = 10_000;

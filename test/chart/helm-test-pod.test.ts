@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/proc/index.js';
+import { freePort } from '../../src/harness/index.js';
 import { ofKind, render } from './helm.js';
 
 const run = promisify(execFile);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/proc/index.js';
+import { waitFor } from '../../src/harness/index.js';
 import { COMPONENTS, NAMESPACE } from './helm.js';
 import { counter as counterOf, postOtlp, resource, startLocal, type Local } from './local.js';
 

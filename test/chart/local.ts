@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { forIsolationforestProcess } from '../../src/pipeline/render.js';
-import { freePorts, startProcess, waitForHttp, type ManagedProcess } from '../../src/proc/index.js';
+import { freePorts, startProcess, waitForHttp, type ManagedProcess } from '../../src/harness/index.js';
 import { COLLECTOR, COMPONENTS, LOCAL_PROFILE, configs, render, type Component } from './helm.js';
 
 export type Ports = { otlpGrpc: number; otlpHttp: number; metrics: number; healthCheck: number };
