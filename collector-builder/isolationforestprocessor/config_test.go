@@ -46,7 +46,7 @@ func TestLoadConfig(t *testing.T) {
 			RefreshInterval: 30 * time.Second, RefreshPoints: 128, MaxForests: 10, Seed: 42,
 			MaxSeries: 1000, SeriesTTL: 2 * time.Hour,
 			OutputMode: OutputModeAttributes, ScorePrecision: 3, Instances: 2, KernelPath: "/opt/kernels/isolation_forest.wasm",
-			Events: EventsConfig{Enabled: false, MaxPerSeriesPerHour: 2, TraceIDs: 3},
+			Events:  EventsConfig{Enabled: false, MaxPerSeriesPerHour: 2, TraceIDs: 3},
 			Storage: &storageID, SnapshotInterval: time.Minute,
 		}},
 		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "threshold: must be in (0, 1), got 1.5"},

@@ -1,8 +1,11 @@
 /**
- * Rebuilds logical series from VictoriaMetrics samples. The isolationforest processor (attributes
- * mode) adds `anomaly_score` and `is_anomaly` labels to each data point, so one logical series is
- * stored as several VictoriaMetrics series (one per score value); a histogram is stored as
- * _bucket/_sum/_count. Here they become one series with, per timestamp, a value, a score and a flag.
+ * Rebuilds logical series from VictoriaMetrics samples: per timestamp, a value, the anomaly score
+ * and whether the point opened an alarm (is_anomaly="true"). The isolationforest processor writes
+ * its score either on a companion gauge `<metric>_anomaly_score` with the point's labels plus
+ * `is_anomaly` (the default; VictoriaMetrics' Prometheus naming stores it as
+ * `<metric>_anomaly_score_ratio`, unit 1), or as `anomaly_score`/`is_anomaly` labels on the point
+ * itself (attributes mode: one logical series is then stored as several, one per score value). A
+ * histogram is stored as _bucket/_sum/_count. Here each becomes one logical series.
  */
 import type { ExportedSeries } from '../harness/stored-metrics.js';
 
@@ -44,8 +47,13 @@ interface Acc {
   flagged: Set<number>;
 }
 
+/** A companion score series' name, and the stem of the metric it scores (before unit suffixes). */
+const COMPANION = /^(.*)_anomaly_score(?:_ratio)?$/;
+
 export function logicalSeries(exported: ExportedSeries[]): LogicalSeries[] {
   const accs = new Map<string, Acc>();
+  const companions = exported.filter((s) => COMPANION.test(s.metric.__name__ ?? ''));
+  exported = exported.filter((s) => !COMPANION.test(s.metric.__name__ ?? ''));
   // A histogram's _sum and _count need a _bucket sibling to be recognised as one; collect names first.
   const bucketBases = new Set(exported.filter((s) => s.metric.__name__?.endsWith('_bucket') && 'le' in s.metric).map((s) => s.metric.__name__.slice(0, -7)));
   for (const s of exported) {
@@ -70,6 +78,7 @@ export function logicalSeries(exported: ExportedSeries[]): LogicalSeries[] {
       if (flagged) a!.flagged.add(t);
     });
   }
+  attachCompanions(accs, companions);
   const out: LogicalSeries[] = [];
   for (const [key, a] of accs) {
     const kind: SeriesKind = a.parts.has('count') ? 'histogram' : a.parts.has('total') ? 'counter' : 'gauge';
@@ -94,6 +103,33 @@ export function logicalSeries(exported: ExportedSeries[]): LogicalSeries[] {
     out.push({ key, name: a.name, kind, labels: a.labels, points });
   }
   return out.sort((x, y) => x.key.localeCompare(y.key));
+}
+
+/**
+ * Joins each companion score series to the logical series it scores: the same labels (but
+ * is_anomaly), and a name that starts with the companion's stem (VictoriaMetrics may have added a
+ * unit suffix to the metric, e.g. _milliseconds, _total); the longest stem wins.
+ */
+function attachCompanions(accs: Map<string, Acc>, companions: ExportedSeries[]): void {
+  const byLabels = new Map<string, Acc[]>();
+  for (const a of accs.values()) {
+    const { __name__: _, ...rest } = a.labels;
+    const k = keyOf(rest);
+    byLabels.set(k, [...(byLabels.get(k) ?? []), a]);
+  }
+  for (const c of companions) {
+    const stem = COMPANION.exec(c.metric.__name__)![1];
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c.metric)) if (k !== '__name__' && k !== 'is_anomaly') labels[k] = v;
+    const a = (byLabels.get(keyOf(labels)) ?? []).filter((x) => x.name === stem || x.name.startsWith(`${stem}_`))
+      .sort((x, y) => y.name.length - x.name.length)[0];
+    if (!a) continue;
+    const flagged = c.metric.is_anomaly === 'true';
+    c.timestamps.forEach((t, i) => {
+      a.score.set(t, Math.max(a.score.get(t) ?? 0, c.values[i]));
+      if (flagged) a.flagged.add(t);
+    });
+  }
 }
 
 /** A short human name: metric{service, route/span/queue/...} without the resource noise. */

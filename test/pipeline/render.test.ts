@@ -97,6 +97,29 @@ describe('series reconstruction from VictoriaMetrics samples', () => {
     expect(s[0].points[1].value).toBeCloseTo(0.5); // (6 - 1) / (20 - 10)
   });
 
+  it('joins the companion score series (the default output) to the metric it scores', () => {
+    const base = { service_name: 'payments', http_route: '/charge' };
+    const other = { service_name: 'cart', http_route: '/cart' };
+    const s = logicalSeries([
+      { metric: { __name__: 'x_seconds_bucket', le: '+Inf', ...base }, values: [10, 20], timestamps: [1000, 2000] },
+      { metric: { __name__: 'x_seconds_count', ...base }, values: [10, 20], timestamps: [1000, 2000] },
+      { metric: { __name__: 'x_seconds_sum', ...base }, values: [1, 6], timestamps: [1000, 2000] },
+      { metric: { __name__: 'x_seconds_count', ...other }, values: [5, 6], timestamps: [1000, 2000] },
+      { metric: { __name__: 'x_seconds_sum', ...other }, values: [1, 2], timestamps: [1000, 2000] },
+      { metric: { __name__: 'x_seconds_bucket', le: '+Inf', ...other }, values: [5, 6], timestamps: [1000, 2000] },
+      // unit 1 gives the companion a _ratio suffix; the metric's own unit suffix (_seconds) is not in it
+      { metric: { __name__: 'x_anomaly_score_ratio', ...base, is_anomaly: 'false' }, values: [0.1], timestamps: [1000] },
+      { metric: { __name__: 'x_anomaly_score_ratio', ...base, is_anomaly: 'true' }, values: [0.93], timestamps: [2000] },
+      { metric: { __name__: 'x_anomaly_score_ratio', ...other, is_anomaly: 'false' }, values: [0.2, 0.3], timestamps: [1000, 2000] },
+    ]);
+    expect(s).toHaveLength(2);
+    const pay = s.find((x) => x.labels.service_name === 'payments')!;
+    expect(pay.name).toBe('x_seconds');
+    expect(pay.points.map((p) => [p.score, p.flagged])).toEqual([[0.1, false], [0.93, true]]);
+    const cart = s.find((x) => x.labels.service_name === 'cart')!;
+    expect(cart.points.map((p) => [p.score, p.flagged])).toEqual([[0.2, false], [0.3, false]]);
+  });
+
   it('names OTLP metrics the way VictoriaMetrics stores them with Prometheus naming', () => {
     expect(promSampleName('http.server.request.duration', 's', 'histogram')).toBe('http_server_request_duration_seconds_count');
     expect(promSampleName('process.memory.usage', 'By', 'gauge')).toBe('process_memory_usage_bytes');

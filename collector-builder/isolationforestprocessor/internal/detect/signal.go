@@ -3,28 +3,37 @@ package detect
 import "math"
 
 // Signal is the running state of one signal of a series (a gauge's value, a counter's rate, a
-// histogram's mean or its count rate): 64 bytes.
+// histogram's mean or its count rate): 72 bytes.
 //
 // It keeps three scale-free views of the signal's history:
 //   - Range: the values the series has shown, [Lo, Hi], which widens at once to a new value and
 //     shrinks back toward the recent level over about RangeHorizon points. A value beyond it is
 //     a new high or low ("spatial" anomaly: Ahmad et al. 2017 add the same check to HTM).
-//   - Shift: a short mean (4 points) against a long mean and spread (256 points, a point moves
-//     them by at most 5σ), so a sustained move within the range shows up within a few points.
+//   - Shift: short means (4 and 16 points) against a long mean and spread (256 points, a point
+//     moves them by at most 5σ), so a move within the range shows up within a few points, and a
+//     smaller one that lasts within a few more.
 //   - Level: the recent mean (64 points) the range shrinks toward.
 type Signal struct {
 	Level  EWMA    // 64-point mean (and variance)
 	Long   EWMA    // 256-point mean and variance (clipped at 5σ once warm)
 	Short  float64 // 4-point mean
+	Medium float64 // 16-point mean
 	Hi, Lo float64 // remembered range
 }
 
 // Horizons of the signal statistics, in points.
 const (
-	levelHorizon = 64
-	longHorizon  = 256
-	shortHorizon = 4
+	levelHorizon  = 64
+	longHorizon   = 256
+	shortHorizon  = 4
+	mediumHorizon = 16
 )
+
+// mediumScale: the shift of the 16-point mean counts this many times that of the 4-point mean,
+// the ratio of their noise for independent points (an EWMA of weight a has sqrt(a/(2-a)) of the
+// points' spread), so both alarm at the same improbability. The 4-point mean sees a sudden move
+// within a point or two; the 16-point mean a smaller one that lasts (a traffic drop, a slow leak).
+var mediumScale = math.Sqrt((1.0/shortHorizon)/(2-1.0/shortHorizon)) / math.Sqrt((1.0/mediumHorizon)/(2-1.0/mediumHorizon))
 
 // Evidence is what one point shows against its series' history, each in its own scale-free unit.
 type Evidence struct {
@@ -47,7 +56,7 @@ func floor(p *Params, level float64) float64 {
 // points including v (1 for the first) and warm says whether the state is trusted yet.
 func (s *Signal) Observe(v float64, n uint32, warm bool, p *Params) (e Evidence) {
 	if n == 1 {
-		s.Hi, s.Lo, s.Short = v, v, v
+		s.Hi, s.Lo, s.Short, s.Medium = v, v, v, v
 	}
 	if warm {
 		// A deviation smaller than the floor, in the metric's unit, is never evidence; the floor
@@ -63,8 +72,12 @@ func (s *Signal) Observe(v float64, n uint32, warm bool, p *Params) (e Evidence)
 			young := math.Min(1, float64(n-1)/rangeFullPoints)
 			e.Range = excess / width * young * young
 		}
+		spread := math.Max(math.Max(s.Long.Std(), shiftWidthFloor*(s.Hi-s.Lo)), fl)
 		if shift := math.Abs(s.Short - s.Long.Mean); shift >= fl {
-			e.Shift = shift / math.Max(math.Max(s.Long.Std(), shiftWidthFloor*(s.Hi-s.Lo)), fl)
+			e.Shift = shift / spread
+		}
+		if shift := math.Abs(s.Medium - s.Long.Mean); shift >= fl && n > 2*mediumHorizon {
+			e.Shift = math.Max(e.Shift, shift/spread*mediumScale)
 		}
 	}
 	s.learn(v, n, warm, p)
@@ -89,6 +102,7 @@ const shiftWidthFloor = 0.1
 
 func (s *Signal) learn(v float64, n uint32, warm bool, p *Params) {
 	s.Short += (v - s.Short) / float64(min(n, shortHorizon))
+	s.Medium += (v - s.Medium) / float64(min(n, mediumHorizon))
 	lv := v
 	if warm {
 		lv = s.Long.Clip(v, clipSigma)
