@@ -1,5 +1,5 @@
 // Launcher of Jaeger v2 (traces store of the local pipeline: VictoriaTraces cannot be installed
-// here, DESIGN §8), in-memory storage, every listener on a loopback port of our choosing.
+// here: docs/architecture.md), in-memory storage, every listener on a loopback port of our choosing.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';

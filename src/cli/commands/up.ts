@@ -1,4 +1,4 @@
-// mirador up: the whole pipeline on this machine (DESIGN §6): backends, the chart's four
+// mirador up: the whole pipeline on this machine (docs/architecture.md): backends, the chart's four
 // collectors, the load generator, a live summary, and on exit the run and detection report.
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_PORTS, formatRunReport, startPipeline, type FixedPorts, type Pipeline } from '../../pipeline/pipeline.js';

@@ -15,13 +15,10 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// ABIVersion is the kernel ABI this host speaks (DESIGN §3, ABI v1).
-const ABIVersion = 1
-
-// Kernel return codes the host reacts to (assembly/errors.ts documents them all).
-const (
-	codeNotFitted int32 = -7 // score before the model has trees: not an error, the points stay unscored
-)
+// ABIVersion is the kernel ABI this host speaks. It, the export names and the error codes
+// (kernelErr*, kernelErrNotFitted among them: a score before the model has trees, not an error)
+// come from assembly/abi.json through abi_gen.go (docs/kernel.md).
+const ABIVersion = kernelABIVersion
 
 // ErrNotFitted is returned by score while a model is still filling its window.
 var ErrNotFitted = errors.New("model has no trees yet")
