@@ -154,26 +154,26 @@ func (k *Instance) NewForest(ctx context.Context, trees, psi, dims, window int, 
 		return 0, err
 	}
 	if h < 0 {
-		return 0, &CodeError{"forest_new", h}
+		return 0, &CodeError{kernelExportForestNew, h}
 	}
 	if window > 0 && k.setWindow != nil {
-		rc, err := k.call(ctx, k.setWindow, "forest_set_window", uint64(uint32(h)), uint64(uint32(window)))
+		rc, err := k.call(ctx, k.setWindow, kernelExportForestSetWindow, uint64(uint32(h)), uint64(uint32(window)))
 		if err != nil {
 			return 0, err
 		}
 		if rc < 0 {
 			_ = k.FreeForest(ctx, h)
-			return 0, &CodeError{"forest_set_window", rc}
+			return 0, &CodeError{kernelExportForestSetWindow, rc}
 		}
 	}
 	if rangeAware && k.setRangeAware != nil {
-		rc, err := k.call(ctx, k.setRangeAware, "forest_set_range_aware", uint64(uint32(h)), 1)
+		rc, err := k.call(ctx, k.setRangeAware, kernelExportForestSetRangeAware, uint64(uint32(h)), 1)
 		if err != nil {
 			return 0, err
 		}
 		if rc < 0 {
 			_ = k.FreeForest(ctx, h)
-			return 0, &CodeError{"forest_set_range_aware", rc}
+			return 0, &CodeError{kernelExportForestSetRangeAware, rc}
 		}
 	}
 	return h, nil
@@ -185,7 +185,7 @@ func (k *Instance) HasRangeAware() bool { return k.setRangeAware != nil }
 
 // FreeForest frees a model.
 func (k *Instance) FreeForest(ctx context.Context, h int32) error {
-	_, err := k.call(ctx, k.forestFree, "forest_free", uint64(uint32(h)))
+	_, err := k.call(ctx, k.forestFree, kernelExportForestFree, uint64(uint32(h)))
 	return err
 }
 
@@ -196,17 +196,17 @@ func (k *Instance) ensureBuffer(ctx context.Context, bytes uint32) error {
 	}
 	size := max(bytes, 2*k.bufBytes, 64*1024)
 	if k.buf != 0 {
-		if _, err := k.call(ctx, k.free, "free", uint64(k.buf)); err != nil {
+		if _, err := k.call(ctx, k.free, kernelExportFree, uint64(k.buf)); err != nil {
 			return err
 		}
 		k.buf, k.bufBytes = 0, 0
 	}
-	p, err := k.call(ctx, k.alloc, "alloc", uint64(size))
+	p, err := k.call(ctx, k.alloc, kernelExportAlloc, uint64(size))
 	if err != nil {
 		return err
 	}
 	if p == 0 { // alloc returns a null pointer when memory cannot grow
-		return &CodeError{"alloc", p}
+		return &CodeError{kernelExportAlloc, p}
 	}
 	k.buf, k.bufBytes = uint32(p), size
 	return nil
@@ -226,12 +226,12 @@ func (k *Instance) writeRows(off uint32, rows []float64) bool {
 
 // fit builds the model's trees from rows (used by the golden-vector tests; the processor streams).
 func (k *Instance) Fit(ctx context.Context, h int32, rows []float64, n int) error {
-	return k.feed(ctx, k.forestFit, "forest_fit", h, rows, n)
+	return k.feed(ctx, k.forestFit, kernelExportForestFit, h, rows, n)
 }
 
 // update adds rows (n rows of dims values, row-major) to the model's window.
 func (k *Instance) Update(ctx context.Context, h int32, rows []float64, n int) error {
-	return k.feed(ctx, k.forestUpdate, "forest_update", h, rows, n)
+	return k.feed(ctx, k.forestUpdate, kernelExportForestUpdate, h, rows, n)
 }
 
 func (k *Instance) feed(ctx context.Context, fn api.Function, name string, h int32, rows []float64, n int) error {
@@ -261,7 +261,7 @@ func (k *Instance) Score(ctx context.Context, h int32, rows []float64, out []flo
 	if !k.writeRows(0, rows) {
 		return errors.New("kernel I/O buffer outside memory")
 	}
-	rc, err := k.call(ctx, k.forestScore, "forest_score", uint64(uint32(h)), uint64(k.buf), uint64(uint32(n)), uint64(k.buf+inBytes))
+	rc, err := k.call(ctx, k.forestScore, kernelExportForestScore, uint64(uint32(h)), uint64(k.buf), uint64(uint32(n)), uint64(k.buf+inBytes))
 	if err != nil {
 		return err
 	}
@@ -269,7 +269,7 @@ func (k *Instance) Score(ctx context.Context, h int32, rows []float64, out []flo
 		return ErrNotFitted
 	}
 	if rc < 0 {
-		return &CodeError{"forest_score", rc}
+		return &CodeError{kernelExportForestScore, rc}
 	}
 	view, ok := k.mod.Memory().Read(k.buf+inBytes, uint32(n*8))
 	if !ok {
