@@ -143,8 +143,8 @@ describe('otelcol-mirador binary', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = parse(r.stdout) as Record<string, { name: string }[]>;
     const names = (kind: string) => [...new Set((out[kind] ?? []).map((c) => c.name))].sort();
-    expect(names('receivers')).toEqual(['otlp']);
-    expect(names('processors')).toEqual(['attributes', 'batch', 'filter', 'isolationforest', 'memory_limiter', 'probabilistic_sampler', 'resource', 'transform']);
+    expect(names('receivers')).toEqual(['anomaly_events', 'otlp']);
+    expect(names('processors')).toEqual(['attributes', 'batch', 'deltatocumulative', 'filter', 'isolationforest', 'memory_limiter', 'probabilistic_sampler', 'resource', 'transform']);
     expect(names('exporters')).toEqual(['cassandra_logs', 'debug', 'loadbalancing', 'otlp_grpc', 'otlp_http']);
     expect(names('connectors')).toEqual(['forward', 'servicegraph', 'spanmetrics']);
     expect(names('extensions')).toEqual(['file_storage', 'health_check', 'pprof', 'zpages']);

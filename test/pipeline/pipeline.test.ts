@@ -54,11 +54,16 @@ describe(`mirador up, ${DURATION_SEC} s run`, () => {
 
   it('has RED metrics from spanmetrics and topology metrics from servicegraph, scored by isolationforest', async () => {
     const from = p.loadgen.startedAt.getTime(), to = Date.parse(report.detection.to);
-    for (const name of ['traces_span_metrics_calls_total', 'traces_span_metrics_duration_milliseconds_count', 'traces_service_graph_request_total']) {
+    // the input series stay as they came; each is scored on a companion <metric>_anomaly_score series
+    // (stored as ..._anomaly_score_ratio, unit 1) with the same labels plus is_anomaly
+    for (const [name, companion] of [['traces_span_metrics_calls_total', 'traces_span_metrics_calls_anomaly_score_ratio'],
+      ['traces_span_metrics_duration_milliseconds_count', 'traces_span_metrics_duration_anomaly_score_ratio'],
+      ['traces_service_graph_request_total', 'traces_service_graph_request_anomaly_score_ratio']]) {
       const series = await vmExport(p.vm.url, `{__name__="${name}"}`, from, to);
       expect(series.length, name).toBeGreaterThan(0);
-      const scored = series.filter((s) => s.metric.anomaly_score !== undefined && s.metric.is_anomaly !== undefined);
-      expect(scored.length, `${name} with anomaly_score and is_anomaly`).toBeGreaterThan(0);
+      expect(series.filter((s) => 'anomaly_score' in s.metric || 'is_anomaly' in s.metric), `${name} untouched`).toEqual([]);
+      const scored = await vmExport(p.vm.url, `{__name__="${companion}"}`, from, to);
+      expect(scored.filter((s) => s.metric.is_anomaly !== undefined).length, `${companion} with is_anomaly`).toBeGreaterThan(0);
     }
     const edges = await vmExport(p.vm.url, '{__name__="traces_service_graph_request_total",client="checkout",server="payments"}', from, to);
     expect(edges.length, 'checkout -> payments edge').toBeGreaterThan(0);
