@@ -71,7 +71,7 @@ async function main() {
       },
     ];
     for (const r of runs.filter((x) => !args.only || x.distribution.includes(args.only))) {
-      // contrib opens its session on the keyspace before it would create it (DESIGN section 9): create it first.
+      // contrib opens its session on the keyspace before it would create it (its factory connects with the keyspace set): create it first.
       if (r.keyspace === 'bench_contrib') {
         await cql.execute("CREATE KEYSPACE IF NOT EXISTS bench_contrib WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
       }

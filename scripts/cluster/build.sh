@@ -13,7 +13,7 @@ cache="${MIRADOR_K8S_CACHE:-$HOME/.cache/mirador/k8s-$K8S_VERSION}"
 bin="$root/.tools/k8s/bin"
 mkdir -p "$cache" "$bin"
 # The Go module proxy here serves an allow-list and its checksum database answers only for
-# some modules (DESIGN §8): go.sum in each wrapper is the record of what was built.
+# some modules (docs/collector.md, "Release pin"): go.sum in each wrapper is the record of what was built.
 export GOSUMDB=off GOFLAGS=-buildvcs=false CGO_ENABLED=0
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run cluster [-- start|stop|up|down|status|snapshot]`: a real single-node Kubernetes on this
-# machine (DESIGN §10). start builds (cached) and starts etcd, the control plane, containerd,
+# machine, built from the Go module proxy (docs/k8s.md). start builds (cached) and starts etcd, the control plane, containerd,
 # the kubelet, kube-proxy and CoreDNS, and writes .tools/k8s/kubeconfig; stop ends them all and
 # restores the host (nft rules, sysctls, cgroups, mounts, links, fixed /run and /var paths),
 # also after a failed start. up is start plus the whole product on it (images, VictoriaMetrics,
