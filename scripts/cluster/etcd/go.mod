@@ -1,4 +1,4 @@
-// Wrapper module: builds pinned etcd and etcdctl from the Go module proxy (see docs/k8s.md).
+// Wrapper module: builds pinned etcd and etcdctl from the Go module proxy (see DESIGN §10).
 module github.com/mirador-signals/mirador/scripts/cluster/etcd
 
 go 1.24
