@@ -7,6 +7,7 @@ package forests
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -43,6 +44,8 @@ type Stats struct {
 	Refresh      time.Duration
 	Refreshes    int64
 	Forests      int64 // change in the number of forests held
+	Rows         int64 // consults the kernel scored
+	Reused       int64 // consults answered by an earlier score of the same vector (verdicts)
 }
 
 // Pool is one kernel instance and the forests of the groups hashed to it. Safe for concurrent
@@ -74,8 +77,47 @@ type model struct {
 	update      []float64 // vectors fed before the forest has trees (all of them)
 	rows        []float64 // this batch's vectors to score
 	reqs        []int32   // the request of each row
+	keys        []uint64  // the verdict key of each row
 	scores      []float64
 	inBatch     bool
+	// verdicts holds the forest's scores of the vectors it was asked about since it last changed,
+	// by verdictKey; pending, this batch's rows by key, and repeats the requests that share one.
+	// A series whose evidence stays alike for many points (a gauge that only grows is a new high
+	// at every point) then costs one kernel score, not one per point: a range-aware score is
+	// several microseconds.
+	verdicts map[uint64]float64
+	pending  map[uint64]int32
+	repeats  []repeat
+}
+
+// repeat is a consult that waits for the score of an earlier row of the same batch.
+type repeat struct{ req, row int32 }
+
+// verdictStep is the resolution of verdictKey in squashed feature units (detect.Squash): vectors
+// closer than this in every feature share a verdict. One step is a 0.4% change of the evidence
+// near its alarm level, far below what moves a forest's score.
+const verdictStep = 1.0 / 256
+
+// maxVerdicts bounds a group's verdicts (about 40 bytes each); when full they start over.
+const maxVerdicts = 1024
+
+// verdictKey packs a feature vector, quantised by verdictStep, into 21 bits per feature: a sign
+// bit and 20 bits of magnitude (squashed features beyond 4096 share the top bucket).
+func verdictKey(v detect.Vector) uint64 {
+	var k uint64
+	for _, x := range v {
+		q := uint64(min(math.Abs(x)/verdictStep+0.5, 1<<20-1))
+		if x < 0 && q > 0 {
+			q |= 1 << 20
+		}
+		k = k<<21 | q
+	}
+	return k
+}
+
+// forget clears what the model remembers of its forest's verdicts (the forest changed).
+func (m *model) forget() {
+	clear(m.verdicts)
 }
 
 // NewPool creates a kernel instance of module for the pool.
@@ -141,8 +183,22 @@ func (pl *Pool) Process(ctx context.Context, reqs []Request, forget []uint64, no
 			m.learn.set(row, r.Vec[:])
 		}
 		if r.Consult {
-			m.rows = append(m.rows, r.Vec[:]...)
-			m.reqs = append(m.reqs, int32(i))
+			key := verdictKey(r.Vec)
+			if v, ok := m.verdicts[key]; ok && m.fitted {
+				r.Raw, r.Scored = v, true
+				st.Reused++
+			} else if row, ok := m.pending[key]; ok {
+				m.repeats = append(m.repeats, repeat{int32(i), row})
+				st.Reused++
+			} else {
+				if m.pending == nil {
+					m.pending = make(map[uint64]int32)
+				}
+				m.pending[key] = int32(len(m.reqs))
+				m.rows = append(m.rows, r.Vec[:]...)
+				m.reqs = append(m.reqs, int32(i))
+				m.keys = append(m.keys, key)
+			}
 		}
 	}
 	for _, m := range pl.touched {
@@ -156,7 +212,8 @@ func (pl *Pool) Process(ctx context.Context, reqs []Request, forget []uint64, no
 				pl.recreate(ctx) // a trap leaves the instance unusable
 			}
 		}
-		m.rows, m.reqs, m.update = m.rows[:0], m.reqs[:0], m.update[:0]
+		m.rows, m.reqs, m.keys, m.update, m.repeats = m.rows[:0], m.reqs[:0], m.keys[:0], m.update[:0], m.repeats[:0]
+		clear(m.pending)
 		m.inBatch = false
 	}
 	clear(pl.touched)
@@ -171,7 +228,7 @@ func (pl *Pool) run(ctx context.Context, m *model, reqs []Request, st *Stats) er
 	}
 	if m.handle < 0 {
 		if pl.forests >= pl.p.MaxForests {
-			st.NoForest += int64(len(m.reqs))
+			st.NoForest += int64(len(m.reqs) + len(m.repeats))
 			m.update = m.update[:0]
 			pl.onCap()
 			return nil
@@ -196,8 +253,16 @@ func (pl *Pool) run(ctx context.Context, m *model, reqs []Request, st *Stats) er
 			return err
 		default:
 			m.fitted = true
+			st.Rows += int64(n)
+			if m.verdicts == nil || len(m.verdicts)+n > maxVerdicts {
+				m.verdicts = make(map[uint64]float64, min(n, maxVerdicts))
+			}
 			for j, ri := range m.reqs {
 				reqs[ri].Raw, reqs[ri].Scored = m.scores[j], true
+				m.verdicts[m.keys[j]] = m.scores[j]
+			}
+			for _, rp := range m.repeats {
+				reqs[rp.req].Raw, reqs[rp.req].Scored = m.scores[rp.row], true
 			}
 		}
 	}
@@ -215,6 +280,7 @@ func (pl *Pool) run(ctx context.Context, m *model, reqs []Request, st *Stats) er
 		return nil
 	}
 	began := time.Now()
+	m.forget() // the forest is about to change
 	if err := pl.inst.Update(ctx, m.handle, feed, len(feed)/detect.Dims); err != nil {
 		return err
 	}
@@ -282,6 +348,7 @@ func (pl *Pool) drop(ctx context.Context, m *model) {
 	}
 	m.handle, m.fitted, m.fed = -1, false, 0
 	m.learn.drain()
+	m.forget()
 }
 
 // recreate replaces the kernel instance; every forest restarts empty in the new one.
@@ -292,6 +359,7 @@ func (pl *Pool) recreate(ctx context.Context) bool {
 	}
 	for _, m := range pl.models {
 		m.handle, m.fitted, m.fed = -1, false, 0
+		m.forget()
 	}
 	pl.forests = 0
 	inst, err := pl.module.NewInstance(ctx)
@@ -360,6 +428,7 @@ func (pl *Pool) Import(ctx context.Context, models []ModelSnapshot, now int64) (
 		}
 		m := pl.model(s.Group)
 		m.handle, m.fed, m.fitted = h, s.Fed, s.Fed >= min(pl.p.SampleSize, pl.p.WindowSize)
+		m.forget()
 		m.dataTime, m.nextRefresh, m.lastUsed = s.DataTime, s.NextRefresh, now
 		pl.forests++
 		restored++

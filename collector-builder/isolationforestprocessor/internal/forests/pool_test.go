@@ -122,3 +122,60 @@ func TestReservoirIsUniform(t *testing.T) {
 	total := float64(firstHalf + secondHalf)
 	assert.InDelta(t, 0.5, float64(firstHalf)/total, 0.03, "early and late vectors equally likely")
 }
+
+// Consults with alike feature vectors share one kernel score until the forest changes: the
+// answers equal a fresh score's, within a batch and across batches, and a refresh starts over.
+func TestVerdictsReusedUntilTheForestChanges(t *testing.T) {
+	p := params()
+	p.RefreshPoints = 8
+	pool, _ := newTestPool(t, p)
+	r := rand.New(rand.NewPCG(3, 4))
+	ctx := context.Background()
+	ts := uint64(1e18)
+	for range 3 { // grow the forest
+		pool.Process(ctx, requests(r, 7, 10, ts), nil, 0)
+	}
+	require.True(t, pool.models[7].fitted)
+	probe := func(v detect.Vector, n int) ([]Request, Stats) {
+		reqs := make([]Request, n)
+		for i := range reqs {
+			reqs[i] = Request{Group: 7, Time: ts, Vec: v, Consult: true}
+		}
+		return reqs, pool.Process(ctx, reqs, nil, 0)
+	}
+	a := detect.Vector{2.5, 0.3, 0}
+	reqs, st := probe(a, 5)
+	assert.Equal(t, int64(1), st.Rows, "five alike consults in a batch: one kernel score")
+	assert.Equal(t, int64(4), st.Reused)
+	for _, q := range reqs {
+		require.True(t, q.Scored)
+		assert.Equal(t, reqs[0].Raw, q.Raw)
+	}
+	// a vector within a fraction of verdictStep of a shares its verdict in the next batch
+	near := detect.Vector{2.5 + verdictStep/10, 0.3, 0}
+	again, st := probe(near, 1)
+	assert.Equal(t, int64(0), st.Rows)
+	assert.Equal(t, reqs[0].Raw, again[0].Raw)
+	// a different vector is scored
+	_, st = probe(detect.Vector{2.5 + 4*verdictStep, 0.3, 0}, 1)
+	assert.Equal(t, int64(1), st.Rows)
+	// the verdict equals what the kernel answers for the vector itself
+	m := pool.models[7]
+	scores := make([]float64, 1)
+	require.NoError(t, pool.inst.Score(ctx, m.handle, a[:], scores))
+	assert.Equal(t, scores[0], reqs[0].Raw)
+	// after a refresh the forest is another: the same vector is scored again
+	ts += uint64(p.RefreshInterval) + 1
+	st = pool.Process(ctx, requests(r, 7, 10, ts), nil, 0)
+	require.Equal(t, int64(1), st.Refreshes)
+	_, st = probe(a, 1)
+	assert.Equal(t, int64(1), st.Rows, "verdicts do not outlive the forest they came from")
+}
+
+func TestVerdictKeySeparatesFeatures(t *testing.T) {
+	assert.NotEqual(t, verdictKey(detect.Vector{1, 0, 0}), verdictKey(detect.Vector{0, 1, 0}))
+	assert.NotEqual(t, verdictKey(detect.Vector{0, 1, 0}), verdictKey(detect.Vector{0, 0, 1}))
+	assert.NotEqual(t, verdictKey(detect.Vector{1, 0, 0}), verdictKey(detect.Vector{-1, 0, 0}))
+	assert.Equal(t, verdictKey(detect.Vector{0, 0, 0}), verdictKey(detect.Vector{-verdictStep / 4, 0, 0}), "minus zero is zero")
+	assert.NotEqual(t, verdictKey(detect.Vector{1e9, 0, 0}), verdictKey(detect.Vector{0, 1e9, 0}), "the top bucket stays in its feature")
+}
