@@ -110,13 +110,10 @@ export async function listEpisodes(o: ListOptions): Promise<EpisodeListing> {
 
 // ---- text output
 
-const RESOURCE_SHOWN = new Set(['service.name']);
-
-/** The series' attributes in one short line (its labels; resource attributes only when it has no labels). */
-export function seriesLabel(e: Pick<Episode, 'labels' | 'resource'>): string {
-  const own = Object.entries(e.labels);
-  const shown = own.length ? own : Object.entries(e.resource).filter(([k]) => !RESOURCE_SHOWN.has(k));
-  return shown.map(([k, v]) => `${k}=${v}`).join(', ');
+/** The series' own attributes in one short line (`-` for a series with none: its resource alone names it). */
+export function seriesLabel(e: Pick<Episode, 'labels'>): string {
+  const own = Object.entries(e.labels).filter(([k]) => k !== 'service.name');
+  return own.length ? own.map(([k, v]) => `${k}=${v}`).join(', ') : '-';
 }
 
 const fmtNum = (v: number | null) => (v === null ? '-' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toPrecision(3) : String(Math.round(v * 100) / 100));

@@ -49,8 +49,10 @@ export async function liveStats(p: Pipeline): Promise<LiveStats> {
   // One logical series, not one VictoriaMetrics series per score value.
   const flaggedSeriesQ = (r: string) => `count(sum without (anomaly_score, is_anomaly) (count_over_time({is_anomaly="true",__name__!~".*_(bucket|sum)"}[${r}])))`;
   const gw = p.collectors.find((x) => x.spec.name === 'gateway')!;
-  const [gwm, jm, points, derived, logs, flaggedPoints, flaggedSeries, flaggedNow] = await Promise.all([
+  const scorers = p.collectors.filter((x) => x.spec.component === 'isolationforest');
+  const [gwm, ifm, jm, points, derived, logs, flaggedPoints, flaggedSeries, flaggedNow] = await Promise.all([
     safe('gateway metrics', () => scrape(gw.telemetryUrl), undefined),
+    safe('isolationforest metrics', () => Promise.all(scorers.map((x) => scrape(x.telemetryUrl))), undefined),
     safe('jaeger metrics', () => scrape(p.jaeger.metricsUrl), undefined),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({${run},__name__=~"${appNames}"}[${range}]))`), -1),
     safe('VictoriaMetrics', () => vmQueryScalar(p.vm.url, `sum(count_over_time({__name__=~"traces_.+",__name__!~".*_(bucket|sum)"}[${range}]))`), -1),
@@ -67,7 +69,8 @@ export async function liveStats(p: Pipeline): Promise<LiveStats> {
     gatewayIn: {
       spans: metric(gwm, 'otelcol_receiver_accepted_spans'),
       points: metric(gwm, 'otelcol_receiver_accepted_metric_points'),
-      logs: metric(gwm, 'otelcol_receiver_accepted_log_records'),
+      // The gateway also takes the anomaly events from the isolationforest processes (their only logs exporter).
+      logs: metric(gwm, 'otelcol_receiver_accepted_log_records') - (ifm ?? []).reduce((a, m) => a + metric(m, 'otelcol_exporter_sent_log_records'), 0),
     },
     stored: { spans: jm ? metric(jm, 'otelcol_exporter_sent_spans') : -1, points, traceDerivedPoints: derived, logs: logs.app },
     anomalies: { flaggedPoints, flaggedSeries, flaggedNow, events: logs.events },
@@ -112,7 +115,7 @@ export function renderLive(p: Pipeline, s: LiveStats, durationSec?: number): str
     row('logs', s.sent.logs, s.gatewayIn.logs, s.stored.logs, 'Cassandra'),
     s.sent.failed ? `  ! ${f(s.sent.failed)} items failed to send (see ${p.runDir}/logs)` : '',
     `  anomalies      ${f(s.anomalies.flaggedPoints)} points flagged on ${f(s.anomalies.flaggedSeries)} series; flagged in the last 15 s: ${f(s.anomalies.flaggedNow)} series`,
-    `                 ${f(s.anomalies.events)} anomaly events in Cassandra (onset and resolve); list them: ${anomaliesCommand(p)}`,
+    `                 ${f(s.anomalies.events)} anomaly events (onset and resolve) in Cassandra: ${anomaliesCommand(p)}`,
     '',
     '  incidents',
     ...incidents,
