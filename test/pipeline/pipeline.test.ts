@@ -155,6 +155,17 @@ describe('anomaly events of the run', () => {
     expect(ep.links.traces[0].url).toBe(`${p.urls.jaegerUi}trace/${ep.traceIds[0]}`);
   });
 
+  it('the table and the HTML page list the episodes with their links', () => {
+    const ep = report.anomalies.episodes.find(isChargeLatency)!;
+    const table = readFileSync(report.files.table, 'utf8');
+    expect(table).toContain(`Anomaly events: ${report.anomalies.events.onset} onset + ${report.anomalies.events.resolve} resolve in Cassandra for ${report.detection.alarmEpisodes} alarm episodes`);
+    expect(table).toContain(ep.links.series);
+    const html = readFileSync(report.files.html, 'utf8');
+    expect(html).toContain(`Anomaly episodes: ${report.anomalies.episodeCounts.total}`);
+    expect(html).toContain(`href="${ep.links.traces[0].url}"`);
+    expect(html).toContain(ep.links.series.replace(/&/g, '&amp;'));
+  });
+
   it("an episode's vmui link queries its score series, flagged at the onset", async () => {
     const ep = report.anomalies.episodes.find(isChargeLatency)!;
     const link = new URL(ep.links.series);
