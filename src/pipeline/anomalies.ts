@@ -97,7 +97,11 @@ export interface RunAnomaliesInput {
   table: string;
   fromMs: number;
   toMs: number;
-  flagged: { series: LogicalSeries; t: number }[];
+  /**
+   * The flagged points of [fromMs, toMs] in VictoriaMetrics (detectionReport's `flagged`), read
+   * again on each call: points stamped just before toMs may still be on their way there.
+   */
+  flagged: () => Promise<{ series: LogicalSeries; t: number }[]>;
   links: LinkBases;
   /** The isolationforest processes' telemetry, read at the end. */
   telemetry: () => Promise<Exposition[]>;
@@ -106,27 +110,28 @@ export interface RunAnomaliesInput {
 }
 
 /**
- * The run's anomaly events and episodes. Events travel isolationforest -> gateway -> Cassandra and
- * may land a second or two after the points that caused them: until every flagged point has its
- * onset event (or settleMs passed), the events are read again.
+ * The run's anomaly events and episodes. Events travel isolationforest -> gateway -> Cassandra, the
+ * points isolationforest -> VictoriaMetrics, each taking a second or two: until every flagged point
+ * has its onset event and every onset event its flagged point (or settleMs passed), both are read again.
  */
 export async function runAnomalies(r: RunAnomaliesInput): Promise<RunAnomalies> {
   const deadline = Date.now() + (r.settleMs ?? 20_000);
   for (;;) {
+    const flagged = await r.flagged();
     const events = await withCql(r.host, r.port, (c) => readAnomalyEvents(c, { keyspace: r.keyspace, table: r.table, fromMs: r.fromMs, toMs: r.toMs }).catch((e) => {
       if ((e as Error).message.startsWith('no table')) return [] as AnomalyEvent[];
       throw e;
     }));
     const onsets = events.filter((e) => e.state === 'onset');
-    const m = matchFlagsToEvents(r.flagged, onsets);
-    const complete = m.matched === r.flagged.length && onsets.length === r.flagged.length;
+    const m = matchFlagsToEvents(flagged, onsets);
+    const complete = m.matched === flagged.length && onsets.length === flagged.length;
     const processor = processorEventCounts(await r.telemetry());
     // Nothing handed to a logs pipeline (no anomaly_events receiver configured): nothing to wait for.
     const noneEmitted = processor.events.onset + processor.events.resolve === 0;
     if (complete || noneEmitted || Date.now() > deadline) {
       const episodes = withLinks(pairEpisodes(events), r.links);
       return {
-        alarmEpisodes: r.flagged.length,
+        alarmEpisodes: flagged.length,
         events: { onset: onsets.length, resolve: events.length - onsets.length },
         episodeCounts: { total: episodes.length, resolved: episodes.filter((e) => e.state === 'resolved').length, open: episodes.filter((e) => e.state === 'open').length },
         complete, unmatched: { flaggedWithoutEvent: m.flaggedWithoutEvent, eventsWithoutFlag: m.eventsWithoutFlag },

@@ -260,14 +260,22 @@ async function finishRun(p: Pipeline, log: (l: string) => void): Promise<RunRepo
   log('load generator stopped; waiting until every span, point and log is stored ...');
   const stored = await drain(p, sent);
   const endMs = Date.now();
-  const { report: detection, judged, flagged } = await detectionReport({
+  const readDetection = () => detectionReport({
     vmUrl: p.vm.url, loadgenStart: p.loadgen.startedAt, endMs, incidents: p.loadgen.incidents(), threshold: p.threshold,
   });
+  let latest = await readDetection(), fresh = true;
+  // The anomaly events must match the flagged points; until they do, the detection report is read again.
   const anomalies = await runAnomalies({
     host: p.cassandra.host, port: p.cassandra.cqlPort, keyspace: p.keyspace, table: p.table,
-    fromMs: p.loadgen.startedAt.getTime(), toMs: endMs, flagged, links: { vmui: p.urls.vmui, traceUi: p.urls.jaegerUi },
+    fromMs: p.loadgen.startedAt.getTime(), toMs: endMs, links: { vmui: p.urls.vmui, traceUi: p.urls.jaegerUi },
+    flagged: async () => {
+      if (!fresh) latest = await readDetection();
+      fresh = false;
+      return latest.flagged;
+    },
     telemetry: () => Promise.all(p.collectors.filter((c) => c.spec.component === 'isolationforest').map((c) => scrape(c.telemetryUrl))),
   });
+  const { report: detection, judged } = latest;
   const files = { json: join(p.runDir, 'report.json'), table: join(p.runDir, 'report.txt'), html: join(p.runDir, 'detection.html') };
   const report: RunReport = {
     runDir: p.runDir, runId: p.loadgen.runId, startedAt: p.loadgen.startedAt.toISOString(), durationSec: Math.round(sent.elapsedSec * 10) / 10,
