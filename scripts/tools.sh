@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned tools into .tools/ (binaries in .tools/bin, Cassandra jars in .tools/cassandra
 # and, for the exporter's tests against Cassandra 4.x, .tools/cassandra41).
-# Usage: bash scripts/tools.sh [NAME ...]   names: ocb helm victoria-metrics telemetrygen cassandra cassandra41 jaeger
+# Usage: bash scripts/tools.sh [NAME ...]   names: ocb helm victoria-metrics vmalert telemetrygen cassandra cassandra41 jaeger
 #
 # Every tool is built once per machine into a cache OUTSIDE the clone, keyed by name and version:
 #   ${MIRADOR_CACHE:-$HOME/.cache/mirador}/tools/<name>-<version>/
@@ -19,7 +19,7 @@ CACHE="${MIRADOR_CACHE:-$HOME/.cache/mirador}/tools"
 export GOSUMDB=off GOFLAGS=-buildvcs=false
 
 # Install order: ocb and helm first (other engineers wait on them), the slow jaeger build last.
-ALL=(ocb helm victoria-metrics telemetrygen cassandra cassandra41 jaeger)
+ALL=(ocb helm victoria-metrics vmalert telemetrygen cassandra cassandra41 jaeger)
 
 # ---- pinned versions -------------------------------------------------------------------------------
 OCB_VERSION=v0.144.0
@@ -36,7 +36,7 @@ CASSANDRA41_VERSION=4.1.10      # the newest 4.1 on Maven Central; cassandra_log
 # recipe (a changed recipe rebuilds even at the same version) and a build function that fills $OUT.
 tool_version() {
   case "$1" in
-    ocb) echo "$OCB_VERSION" ;; helm) echo "$HELM_VERSION" ;; victoria-metrics) echo "$VM_VERSION" ;;
+    ocb) echo "$OCB_VERSION" ;; helm) echo "$HELM_VERSION" ;; victoria-metrics | vmalert) echo "$VM_VERSION" ;;
     telemetrygen) echo "$TELEMETRYGEN_VERSION" ;;
     jaeger) echo "$JAEGER_VERSION" ;; cassandra) echo "$CASSANDRA_VERSION" ;; cassandra41) echo "$CASSANDRA41_VERSION" ;;
   esac
@@ -45,7 +45,7 @@ tool_version() {
 # Go build and module caches every tool is a link step of a few seconds to ~25 s.
 cold_time() {
   case "$1" in
-    ocb) echo "25 s" ;; helm) echo "2-4 min" ;; victoria-metrics) echo "1 min" ;; telemetrygen) echo "1 min" ;;
+    ocb) echo "25 s" ;; helm) echo "2-4 min" ;; victoria-metrics | vmalert) echo "1 min" ;; telemetrygen) echo "1 min" ;;
     jaeger) echo "4 min, far longer under load" ;; cassandra | cassandra41) echo "20 s" ;;
   esac
 }
@@ -73,6 +73,7 @@ fingerprint() {
     ocb) echo "ocb $v go-install" ;;
     helm) echo "helm $v cgo0 ldflags-version+k8s" ;;
     victoria-metrics) echo "vm $v cgo0 ldflags-version" ;;
+    vmalert) echo "vmalert $v cgo0 ldflags-version" ;;
     telemetrygen) echo "telemetrygen $v cgo0" ;;
     jaeger) echo "$name $v cgo0 $(cat "$RECIPES/$name/go.mod" "$RECIPES/$name/go.sum" | sha256sum | cut -c1-16)" ;;
     cassandra | cassandra41) echo "$name $v $(cat "$RECIPES/$name/pom.xml" "$RECIPES/$name"/conf/* | sha256sum | cut -c1-16)" ;;
@@ -94,6 +95,11 @@ build_helm() {
 build_victoria-metrics() {
   CGO_ENABLED=0 GOBIN="$OUT" run go install -ldflags "-s -w -X $VM_BUILDINFO=victoria-metrics-$VM_VERSION" \
     "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$VM_VERSION"
+}
+# vmalert (alerting rules over VictoriaMetrics; docs/alerting.md and its test): the same module and version.
+build_vmalert() {
+  CGO_ENABLED=0 GOBIN="$OUT" run go install -ldflags "-s -w -X $VM_BUILDINFO=vmalert-$VM_VERSION" \
+    "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert@$VM_VERSION"
 }
 build_telemetrygen() {
   CGO_ENABLED=0 GOBIN="$OUT" run go install -ldflags "-s -w" \

@@ -7,7 +7,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cassandraInstalled, startBackends, type RunningCassandra, type RunningJaeger, type RunningVictoriaMetrics } from '../harness/backends.js';
 import { collectorBinary } from '../harness/collector.js';
-import { cassandraRowCount } from '../harness/stored-logs.js';
 import { promSampleName, vmExport } from '../harness/stored-metrics.js';
 import { jaegerStoredSpans, type StoredSpans } from '../harness/stored-spans.js';
 import { appliedComponentConfig, effectiveThreshold } from '../harness/applied-config.js';
@@ -16,9 +15,11 @@ import { APP_METRICS } from '../loadgen/shop.js';
 import { assertPortFree, freePorts } from '../proc/ports.js';
 import { repoRoot, toolPath } from '../proc/tools.js';
 import { startCollectors, stopCollectors, type PipelineCollector } from './collectors.js';
-import { processNames, renderCollectorConfigs, type CollectorPorts } from './render.js';
+import { helmTemplate, processNames, renderCollectorConfigs, type CollectorPorts } from './render.js';
 import { detectionReport, formatReport, type DetectionReport } from './report.js';
 import { detectionHtml } from './plot.js';
+import { countLogRows, formatRunAnomalies, runAnomalies, type RunAnomalies } from './anomalies.js';
+import { scrape } from '../harness/prometheus.js';
 
 export interface FixedPorts {
   otlpGrpc: number;
@@ -63,6 +64,7 @@ export interface StoredCounts {
   spans: StoredSpans;
   /** Loadgen metric points stored in VictoriaMetrics, per OTel metric name and in total. */
   metricPoints: { total: number; byMetric: Record<string, number> };
+  /** The application's log records stored in Cassandra (the table's rows that are not anomaly events). */
   logs: number;
 }
 
@@ -77,6 +79,8 @@ export interface RunReport {
   /** sent == stored for each signal, no duplicate span. */
   complete: { spans: boolean; metricPoints: boolean; logs: boolean };
   detection: DetectionReport;
+  /** The run's alarm episodes as anomaly events in Cassandra, with links; checked against detection.alarmEpisodes. */
+  anomalies: RunAnomalies;
   files: { json: string; table: string; html: string };
 }
 
@@ -107,6 +111,21 @@ export interface Pipeline {
  * memory. Detection is the same at any instance count.
  */
 export const LOCAL_PROCESSOR = { instances: 1 };
+
+/**
+ * Where a gateway config's logs (and with them the anomaly events) land: the keyspace and table of
+ * its `cassandra_logs` exporter as the collector applies them (its defaults included; asks
+ * `otelcol-mirador print-config`, so the collector must be built).
+ */
+export function logsTableOf(gatewayConfig: Record<string, any>): { keyspace: string; table: string } {
+  const applied = appliedComponentConfig('exporters', 'cassandra_logs', gatewayConfig.exporters?.cassandra_logs, 'logs');
+  return { keyspace: String(applied.keyspace), table: String(applied.table) };
+}
+
+/** The keyspace and table `mirador up` stores logs in: the chart's local profile's gateway, applied (needs helm and the collector). */
+export function localLogsTable(): { keyspace: string; table: string } {
+  return logsTableOf(helmTemplate([join(repoRoot(), 'charts', 'mirador', 'profiles', 'local.yaml')]).gateway);
+}
 
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
@@ -166,10 +185,7 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
       cassandraEndpoint: `${cassandra.host}:${cassandra.cqlPort}`, connectorFlushInterval: `${Math.max(1, Math.round(intervalMs / 1000))}s`,
       isolationforestProcesses: ifCount, isolationforest: { ...LOCAL_PROCESSOR, ...o.processor },
     });
-    // Where the logs land, as the exporter applies its config (its defaults included).
-    const logsExporter = appliedComponentConfig('exporters', 'cassandra_logs', specs.find((s) => s.name === 'gateway')!.config.exporters?.cassandra_logs, 'logs');
-    const keyspace = String(logsExporter.keyspace);
-    const table = String(logsExporter.table);
+    const { keyspace, table } = logsTableOf(specs.find((s) => s.name === 'gateway')!.config);
     const threshold = effectiveThreshold(specs.find((s) => s.component === 'isolationforest')!.config.processors?.isolationforest);
     log(`collector configs rendered from charts/mirador (profiles/local.yaml) into ${join(runDir, 'collectors')}`);
 
@@ -215,7 +231,8 @@ export async function storedCounts(p: Pipeline, untilMs = Date.now()): Promise<S
     byMetric[m.name] = series.reduce((a, s) => a + s.values.length, 0);
     total += byMetric[m.name];
   }
-  const logs = await cassandraRowCount(p.cassandra.host, p.cassandra.cqlPort, p.keyspace, p.table);
+  // The table also holds the processor's anomaly events (same logs pipeline): only the app's rows count here.
+  const logs = (await countLogRows(p.cassandra.host, p.cassandra.cqlPort, p.keyspace, p.table)).app;
   return { spans, metricPoints: { total, byMetric }, logs };
 }
 
@@ -243,17 +260,30 @@ async function finishRun(p: Pipeline, log: (l: string) => void): Promise<RunRepo
   log('load generator stopped; waiting until every span, point and log is stored ...');
   const stored = await drain(p, sent);
   const endMs = Date.now();
-  const { report: detection, judged } = await detectionReport({
+  const readDetection = () => detectionReport({
     vmUrl: p.vm.url, loadgenStart: p.loadgen.startedAt, endMs, incidents: p.loadgen.incidents(), threshold: p.threshold,
   });
+  let latest = await readDetection(), fresh = true;
+  // The anomaly events must match the flagged points; until they do, the detection report is read again.
+  const anomalies = await runAnomalies({
+    host: p.cassandra.host, port: p.cassandra.cqlPort, keyspace: p.keyspace, table: p.table,
+    fromMs: p.loadgen.startedAt.getTime(), toMs: endMs, links: { vmui: p.urls.vmui, traceUi: p.urls.jaegerUi },
+    flagged: async () => {
+      if (!fresh) latest = await readDetection();
+      fresh = false;
+      return latest.flagged;
+    },
+    telemetry: () => Promise.all(p.collectors.filter((c) => c.spec.component === 'isolationforest').map((c) => scrape(c.telemetryUrl))),
+  });
+  const { report: detection, judged } = latest;
   const files = { json: join(p.runDir, 'report.json'), table: join(p.runDir, 'report.txt'), html: join(p.runDir, 'detection.html') };
   const report: RunReport = {
     runDir: p.runDir, runId: p.loadgen.runId, startedAt: p.loadgen.startedAt.toISOString(), durationSec: Math.round(sent.elapsedSec * 10) / 10,
-    urls: p.urls, sent, stored, complete: complete(sent, stored), detection, files,
+    urls: p.urls, sent, stored, complete: complete(sent, stored), detection, anomalies, files,
   };
   writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(files.table, formatRunReport(report) + '\n');
-  writeFileSync(files.html, detectionHtml(detection, judged));
+  writeFileSync(files.html, detectionHtml(detection, judged, anomalies));
   return report;
 }
 
@@ -267,6 +297,8 @@ export function formatRunReport(r: RunReport): string {
     `  logs           sent ${f(r.sent.logs.sent).padStart(9)}  stored in Cassandra       ${f(r.stored.logs).padStart(9)}  ${ok(r.complete.logs)}`,
     '',
     formatReport(r.detection),
+    '',
+    ...formatRunAnomalies(r.anomalies),
     '',
     `Files: ${r.files.json}, ${r.files.table}, ${r.files.html}`,
   ].join('\n');

@@ -1,6 +1,8 @@
 /** An HTML page with one inline-SVG chart per incident series: value and anomaly score over time. */
 import type { DetectionReport } from './report.js';
 import { shortName, type LogicalSeries } from './series.js';
+import type { RunAnomalies } from './anomalies.js';
+import { fmtDuration, seriesLabel } from '../anomalies/index.js';
 
 const W = 900, H = 220, L = 60, R = 50, T = 20, B = 30;
 
@@ -37,7 +39,29 @@ ${ticks.join('')}
 </svg>`;
 }
 
-export function detectionHtml(report: DetectionReport, judged: LogicalSeries[][], perIncident = 3): string {
+/** The run's alarm episodes as a table: when, which series, why, and links to its score in vmui and to its traces. */
+export function episodesHtml(a: RunAnomalies, tracesShown = 3): string {
+  const verdict = a.complete ? 'one onset event per alarm episode' : `MISMATCH: ${a.events.onset} onset events for ${a.alarmEpisodes} alarm episodes`;
+  const dropped = Object.entries(a.processor.dropped).filter(([, n]) => n > 0).map(([r, n]) => `${n} ${r}`).join(', ');
+  const head = `<h2>Anomaly episodes: ${a.episodeCounts.total} (${a.episodeCounts.resolved} resolved, ${a.episodeCounts.open} open at the end)</h2>
+<p>${a.events.onset} onset and ${a.events.resolve} resolve events in Cassandra for ${a.alarmEpisodes} alarm episodes in VictoriaMetrics (points flagged is_anomaly=true): ${esc(verdict)}.${dropped ? ` Events not emitted by the processor: ${esc(dropped)}.` : ''}</p>`;
+  if (!a.episodes.length) return `${head}\n<p>No anomaly events stored for this run.</p>`;
+  const num = (v: number | null) => (v === null ? '-' : fmt(v));
+  const rows = a.episodes.map((e) => {
+    const traces = e.links.traces.slice(0, tracesShown).map((t) => `<a href="${esc(t.url)}"><code>${esc(t.traceId.slice(0, 8))}</code></a>`).join(' ') +
+      (e.links.traces.length > tracesShown ? ` +${e.links.traces.length - tracesShown}` : '');
+    return `<tr><td>${esc(e.onset.slice(11, 19))}</td><td>${e.state}</td><td>${esc(fmtDuration(e.durationMs))}</td><td>${esc(e.service)}</td>` +
+      `<td><code>${esc(e.metric)}</code><br><small>${esc(seriesLabel(e))}</small></td><td>${e.score === null ? '-' : e.score.toFixed(2)}</td>` +
+      `<td>${e.peakScore === null ? '-' : e.peakScore.toFixed(2)}</td><td>${esc(e.driver ?? '-')}</td><td>${esc(num(e.observed))} / ${esc(num(e.expected))}</td>` +
+      `<td><a href="${esc(e.links.series)}" title="${esc(e.links.query)}">score in vmui</a></td><td>${traces || '-'}</td></tr>`;
+  });
+  return `${head}
+<table><tr><th>onset (UTC)</th><th>state</th><th>duration</th><th>service</th><th>series</th><th>score</th><th>peak</th><th>driver</th><th>observed / expected</th><th>series</th><th>traces</th></tr>
+${rows.join('\n')}
+</table>`;
+}
+
+export function detectionHtml(report: DetectionReport, judged: LogicalSeries[][], anomalies?: RunAnomalies, perIncident = 3): string {
   const startMs = Date.parse(report.from), endMs = Date.parse(report.to);
   const sections = report.incidents.map((inc, i) => {
     const series = [...judged[i]]
@@ -52,10 +76,11 @@ export function detectionHtml(report: DetectionReport, judged: LogicalSeries[][]
   });
   const fa = report.falseAlarms;
   return `<!doctype html><html><head><meta charset="utf-8"><title>Mirador detection report</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}h3{font-size:13px;font-weight:normal;font-family:monospace}small{color:#777}</style></head><body>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}h3{font-size:13px;font-weight:normal;font-family:monospace}small{color:#777}table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}</style></head><body>
 <h1>Mirador detection report</h1>
 <p>${esc(report.from)} .. ${esc(report.to)}; threshold ${report.threshold}. Blue: value; orange: anomaly score (0..1, dashed = threshold); red dots: points flagged is_anomaly=true; yellow: incident window.</p>
 <p>False alarms on ${fa.series} unaffected series: ${fa.flaggedPoints} of ${fa.scoredPoints} scored points (${(fa.flaggedFraction * 100).toFixed(2)}%), ${fa.perHour} alarm episodes per hour.</p>
 ${sections.join('\n')}
+${anomalies ? episodesHtml(anomalies) : ''}
 </body></html>\n`;
 }

@@ -72,6 +72,7 @@ export function localOverrides(r: RenderInput): Record<string, unknown> {
     isolationforest: {
       ports: r.ports[ifName(0)],
       persistentQueue: { directory: join(r.runDir, 'queue', ifName(0)) },
+      anomalyEvents: { endpoint: grpc('gateway') },
       ...(r.isolationforest ? { processor: r.isolationforest } : {}),
     },
   };

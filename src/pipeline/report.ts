@@ -45,6 +45,11 @@ export interface DetectionReport {
   threshold: number;
   graceSec: number;
   scoredSeries: number;
+  /**
+   * Alarm episodes the processor opened on any series, from..to: its points with
+   * is_anomaly="true" (the processor flags only the point that opens an episode).
+   */
+  alarmEpisodes: number;
   incidents: IncidentResult[];
   falseAlarms: FalseAlarms;
 }
@@ -63,6 +68,8 @@ export interface ReportData {
   report: DetectionReport;
   /** Judged series per incident (same order as report.incidents), for plots. */
   judged: LogicalSeries[][];
+  /** Every flagged point counted in report.alarmEpisodes: its series and time (epoch ms). */
+  flagged: { series: LogicalSeries; t: number }[];
 }
 
 export async function detectionReport(r: ReportInput): Promise<ReportData> {
@@ -111,13 +118,15 @@ export async function detectionReport(r: ReportInput): Promise<ReportData> {
     if (f) noisiest.push({ series: shortName(s), flaggedPoints: f });
   }
   noisiest.sort((a, b) => b.flaggedPoints - a.flaggedPoints);
+  // Every episode of the run (the export reaches a minute either side of it): from the loadgen's start to endMs.
+  const flagged = scored.flatMap((s) => s.points.filter((p) => p.flagged && p.t >= startMs && p.t <= r.endMs).map((p) => ({ series: s, t: p.t })));
   const hours = Math.max(1e-9, (r.endMs - startMs) / 3_600_000);
   const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
   return {
-    judged,
+    judged, flagged,
     report: {
       from: r.loadgenStart.toISOString(), to: new Date(r.endMs).toISOString(), threshold: r.threshold, graceSec,
-      scoredSeries: scored.length,
+      scoredSeries: scored.length, alarmEpisodes: flagged.length,
       incidents,
       falseAlarms: {
         series: unaffected.length, scoredPoints, flaggedPoints, episodes, hours: round(hours, 4),

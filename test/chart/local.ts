@@ -63,6 +63,8 @@ export async function startLocal(o: LocalOptions = {}): Promise<Local> {
       'backends.victoriaTraces.endpoint': `http://127.0.0.1:${traces}/v1/traces`,
       'backends.cassandra.endpoints': [`127.0.0.1:${cassandra}`],
       'isolationforest.persistentQueue.directory': join(dir, 'queue/isolationforest-0'),
+      // anomaly events go to the gateway (or, without it, a port nothing listens on)
+      'isolationforest.anomalyEvents.endpoint': components.includes('gateway') ? grpc('gateway') : `127.0.0.1:${cassandra}`,
       // the trace writer must be a component that runs
       'backends.victoriaTraces.exportedBy': (['gateway', 'servicegraph', 'spanmetrics'] as const).find((c) => components.includes(c)) ?? 'none',
       ...o.values,

@@ -102,8 +102,8 @@ batch: replace
 {{- end -}}
 {{- end -}}
 {{- with $roles.logs -}}
-{{- if not (include "mirador.enabled" (list $ "gateway")) -}}
-{{- fail (printf "%s.config.exporters.%s defines the logs backend, but logs are written by the gateway and gateway.enabled=false" (first .from) .id) -}}
+{{- if not (include "mirador.logsWriter" $) -}}
+{{- fail (printf "%s.config.exporters.%s defines the logs backend, but logs are written by the gateway (and, without it, by isolationforest's anomaly events) and gateway.enabled=false" (first .from) .id) -}}
 {{- end -}}
 {{- end -}}
 {{- toJson $roles -}}

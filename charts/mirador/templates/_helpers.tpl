@@ -383,6 +383,9 @@ tls:
 {{- $r := .root -}}
 {{- $cfg := include "mirador.config.base" . | fromYaml -}}
 {{- $ctx := merge (dict "cfg" $cfg) . -}}
+{{- /* exemplars: each RED histogram point carries the trace and span ids of some of the spans it
+       counts (the connector's max_per_data_point), which the isolationforest processor copies into
+       its anomaly events (anomaly.trace_ids) and its score points: from an alarm to a real trace. */}}
 {{- /* aggregation_cardinality_limit: per service, at most this many series (span name x kind x
        status); further combinations are counted in one overflow series labelled
        otel.metric.overflow="true" instead of multiplying series (an id in a span name, e.g.
@@ -391,7 +394,8 @@ tls:
       "metrics_flush_interval" "15s"
       "metrics_expiration" "5m"
       "aggregation_temporality" "AGGREGATION_TEMPORALITY_CUMULATIVE"
-      "aggregation_cardinality_limit" 1000) -}}
+      "aggregation_cardinality_limit" 1000
+      "exemplars" (dict "enabled" true)) -}}
 {{- $_ := set $cfg.service.pipelines "traces" (dict "receivers" (list "otlp") "processors" (list "memory_limiter" "batch") "exporters" (list "spanmetrics")) -}}
 {{- include "mirador.addTraceStore" $ctx -}}
 {{- $out := include "mirador.addMetricsOut" (merge (dict "viaIF" true) $ctx) -}}
@@ -406,6 +410,27 @@ tls:
 {{- $out := include "mirador.backend" (merge (dict "role" "metrics") $ctx) -}}
 {{- /* The processor's options as given (none by default: the processor applies its own defaults). */}}
 {{- $_ := set $cfg.processors "isolationforest" (deepCopy (.v.processor | default dict)) -}}
+{{- /* Anomaly events: the anomaly_events receiver emits the processor's events (OTLP log records,
+       one at each alarm's onset and resolve) into logs/anomalies, which sends them where logs are
+       stored: to the gateway over OTLP/gRPC (its logs pipeline writes them with the logs backend,
+       so the release keeps one logs writer), to anomalyEvents.endpoint, or, with the gateway
+       disabled, straight to the logs backend. */}}
+{{- if include "mirador.eventsOn" $r -}}
+{{- $_ := set $cfg.receivers "anomaly_events" (dict "processor" "isolationforest") -}}
+{{- $ev := .v.anomalyEvents | default dict -}}
+{{- $eventsOut := "" -}}
+{{- if or $ev.endpoint (include "mirador.enabled" (list $r "gateway")) -}}
+{{- $endpoint := $ev.endpoint | default (printf "%s.%s.svc:%v" (include "mirador.serviceName" (dict "root" $r "target" "gateway")) $r.Release.Namespace $r.Values.gateway.ports.otlpGrpc) -}}
+{{- $exp := include "mirador.queue" $ctx | fromYaml -}}
+{{- $_ := set $exp "endpoint" $endpoint -}}
+{{- $_ := set $exp "tls" (deepCopy ($ev.tls | default (dict "insecure" true))) -}}
+{{- $_ := set $cfg.exporters "otlp_grpc/events" $exp -}}
+{{- $eventsOut = "otlp_grpc/events" -}}
+{{- else -}}
+{{- $eventsOut = include "mirador.backend" (merge (dict "role" "logs") $ctx) -}}
+{{- end -}}
+{{- $_ := set $cfg.service.pipelines "logs/anomalies" (dict "receivers" (list "anomaly_events") "processors" (list "memory_limiter" "batch") "exporters" (list $eventsOut)) -}}
+{{- end -}}
 {{- /* Delta sums become cumulative before they are scored and stored: VictoriaMetrics stores what it
        gets, and increase()/rate() read a counter, so a delta counter (5, 5, 5) must arrive as 5, 10, 15.
        The series of a stream all reach this replica (the gateway routes by resource), as the
@@ -415,10 +440,39 @@ tls:
 {{- toYaml $cfg -}}
 {{- end -}}
 
-{{/* Container env the umbrella adds to a component (Cassandra credentials for the gateway). */}}
+{{/* "true" when the isolationforest processor builds anomaly events: its own option events.enabled
+     (isolationforest.processor.events.enabled, or isolationforest.config.processors.isolationforest,
+     which is merged over it); left out, the processor's default (files/limits/isolationforest.yaml,
+     tested against the processor's README). A processor removed with null builds none. Args: $ */}}
+{{- define "mirador.eventsOn" -}}
+{{- if include "mirador.enabled" (list . "isolationforest") -}}
+{{- $v := .Values.isolationforest -}}
+{{- $on := index (.Files.Get "files/limits/isolationforest.yaml" | fromYaml).defaults "events.enabled" -}}
+{{- $p := $v.processor | default dict -}}
+{{- if and (kindIs "map" $p.events) (hasKey ($p.events | default dict) "enabled") -}}{{- $on = $p.events.enabled -}}{{- end -}}
+{{- $procs := (($v.config | default dict).processors | default dict) -}}
+{{- if hasKey $procs "isolationforest" -}}
+{{- $c := index $procs "isolationforest" -}}
+{{- if kindIs "invalid" $c -}}{{- $on = false -}}
+{{- else if and (kindIs "map" $c) (kindIs "map" $c.events) (hasKey ($c.events | default dict) "enabled") -}}{{- $on = $c.events.enabled -}}
+{{- end -}}
+{{- end -}}
+{{- if $on -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The component that writes the logs backend: the gateway; without it, isolationforest when it
+     writes its anomaly events there itself (no anomalyEvents.endpoint); else none. Args: $ */}}
+{{- define "mirador.logsWriter" -}}
+{{- if include "mirador.enabled" (list . "gateway") -}}gateway
+{{- else if and (include "mirador.eventsOn" .) (not (dig "anomalyEvents" "endpoint" "" .Values.isolationforest)) -}}isolationforest
+{{- end -}}
+{{- end -}}
+
+{{/* Container env the umbrella adds to a component (Cassandra credentials for the logs writer). */}}
 {{- define "mirador.env" -}}
 {{- $auth := .root.Values.backends.cassandra.auth -}}
-{{- if and (eq .name "gateway") (eq .root.Values.backends.logs.exporter "cassandra_logs") $auth.existingSecret -}}
+{{- if and (eq .name (include "mirador.logsWriter" .root)) (eq .root.Values.backends.logs.exporter "cassandra_logs") $auth.existingSecret -}}
 - name: CASSANDRA_USERNAME
   valueFrom:
     secretKeyRef:
