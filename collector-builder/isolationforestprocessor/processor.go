@@ -31,7 +31,8 @@ import (
 
 // A batch goes through four passes (README "How a point is judged"):
 //  1. collect: every data point becomes an observation on its series' shard (series are sharded
-//     by identity, so shards hold equal shares of max_series);
+//     by identity; the shards draw on one max_series budget, and a shard evicts its own
+//     series only once the whole budget is held);
 //  2. observe, per shard: the point's signals update its series' statistics and yield its
 //     evidence; a request goes to its model group's forest (pools are by model group, so a
 //     metric's forest exists once and learns from all its series);
@@ -186,9 +187,9 @@ func newProcessor(set processor.Settings, cfg *Config) (*isolationForestProcesso
 		}
 		return b
 	}
-	perShard := max(1, (cfg.MaxSeries+n-1)/n)
+	budget := series.NewBudget(cfg.MaxSeries) // one max_series for all shards
 	for range n {
-		p.shards = append(p.shards, &shard{series: series.NewTable[seriesState](perShard), episodes: map[uint64]*episode{}})
+		p.shards = append(p.shards, &shard{series: series.NewSharedTable[seriesState](budget), episodes: map[uint64]*episode{}})
 	}
 	p.hub = events.Lookup(set.ID.String())
 	return p, nil

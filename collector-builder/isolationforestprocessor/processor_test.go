@@ -164,6 +164,25 @@ func TestMaxSeriesIsOneBudgetForAllShards(t *testing.T) {
 		"B's series take the places of A's idle ones and keep them")
 }
 
+// max_series is one budget, not a share per shard: with exactly max_series active series spread
+// by their hash over 4 shards (never evenly), none is evicted and every warm point is scored.
+func TestMaxSeriesHoldsExactlyThatManySeries(t *testing.T) {
+	cfg := createDefaultConfig()
+	cfg.Instances, cfg.MaxSeries = 4, 1000
+	p, sink, tel := startWithTelemetry(t, cfg)
+	value := noisy(9)
+	for step := 0; step < 20; step++ {
+		require.NoError(t, p.ConsumeMetrics(context.Background(), gaugeBatch("m", step, 1000, func(s int) float64 { return value(step, s) })))
+	}
+	scored := 0
+	for _, md := range sink.AllMetrics() {
+		n, _ := flagsOf(t, md)
+		scored += n
+	}
+	assert.Zero(t, counterValue(t, tel, "otelcol_processor_isolationforest_evictions"))
+	assert.Equal(t, (20-cfg.WarmupPoints)*1000, scored, "every point after the warm-up")
+}
+
 // Series idle longer than series_ttl are forgotten; model groups idle for 30 minutes are released
 // (their forests and entries), so metric-name churn does not hold memory forever.
 func TestIdleSeriesAndGroupsAreReleased(t *testing.T) {

@@ -1,15 +1,51 @@
 package series
 
-// Table holds the state S of up to Limit series in one flat slice, found by key through the
-// open-addressing index. When full, a new series evicts one chosen by CLOCK (an approximation of
+import "sync/atomic"
+
+// Table holds the state S of series in one flat slice, found by key through the open-addressing
+// index, within a Budget it may share with other tables. When the budget is spent, a new series
+// evicts one of the table's own, chosen by CLOCK (an approximation of
 // least-recently-seen in O(1) amortised time with one bit per series: a series seen since the
 // clock hand last passed gets a second chance). Series not seen for a while can be expired
 // (Expire) so an idle population does not hold the budget forever. Not safe for concurrent use.
 type Table[S any] struct {
-	idx   index
-	slots []Slot[S]
-	hand  int
-	limit int
+	idx    index
+	slots  []Slot[S]
+	hand   int
+	budget *Budget
+}
+
+// Budget is one limit on the series held by several tables (the processor's shards, each
+// locked on its own): a table grows while the budget has room, and once it is spent a table
+// makes room by evicting one of its own series. Tables fed by a well-mixed hash hold near-equal
+// shares, so the oldest series of the table at hand is close to the oldest overall, and no
+// shard's uneven share evicts while the total is below the limit. A table that holds nothing
+// still takes one series over a spent budget (it has nothing to evict), so the total can exceed
+// the limit by at most the number of tables less one.
+type Budget struct {
+	held  atomic.Int64
+	limit int64
+}
+
+// NewBudget makes a budget of limit series.
+func NewBudget(limit int) *Budget { return &Budget{limit: int64(limit)} }
+
+// Held is the number of series the budget's tables hold.
+func (b *Budget) Held() int { return int(b.held.Load()) }
+
+// Limit is the budget's limit.
+func (b *Budget) Limit() int { return int(b.limit) }
+
+func (b *Budget) take() bool {
+	for {
+		h := b.held.Load()
+		if h >= b.limit {
+			return false
+		}
+		if b.held.CompareAndSwap(h, h+1) {
+			return true
+		}
+	}
 }
 
 // Slot is one series: its identity, when it was last seen and its state.
@@ -25,16 +61,19 @@ type Evicted struct {
 	Key, Group uint64
 }
 
-// NewTable makes a table for at most limit series.
+// NewTable makes a table for at most limit series (a budget of its own).
 func NewTable[S any](limit int) *Table[S] {
-	return &Table[S]{limit: limit}
+	return NewSharedTable[S](NewBudget(limit))
+}
+
+// NewSharedTable makes a table whose series count against b.
+func NewSharedTable[S any](b *Budget) *Table[S] {
+	return &Table[S]{budget: b}
 }
 
 // Len is the number of series held.
 func (t *Table[S]) Len() int { return t.idx.n }
 
-// Limit is the most series the table holds.
-func (t *Table[S]) Limit() int { return t.limit }
 
 func (t *Table[S]) keyOf(slot uint32) uint64 { return t.slots[slot].Key }
 
@@ -64,9 +103,14 @@ func (t *Table[S]) Get(key, group uint64, now int64) (s *Slot[S], slot int32, cr
 		return s, int32(i), false, ev, false
 	}
 	var at uint32
-	if len(t.slots) < t.limit {
+	took := t.budget.take()
+	if !took && len(t.slots) == 0 {
+		t.budget.held.Add(1) // nothing of its own to evict: over the limit by one
+		took = true
+	}
+	if took {
 		if len(t.slots) == cap(t.slots) { // grow by doubling but never past the limit
-			grown := make([]Slot[S], len(t.slots), min(t.limit, max(2*cap(t.slots), 64)))
+			grown := make([]Slot[S], len(t.slots), min(t.budget.Limit()+1, max(2*cap(t.slots), 64)))
 			copy(grown, t.slots)
 			t.slots = grown
 		}
@@ -110,6 +154,7 @@ func (t *Table[S]) Expire(cutoff int64, gone func(Evicted)) {
 		}
 		gone(Evicted{Key: s.Key, Group: s.Group})
 		t.idx.remove(s.Key, t.keyOf)
+		t.budget.held.Add(-1)
 		last := len(t.slots) - 1
 		if i != last {
 			moved := t.slots[last].Key

@@ -51,3 +51,32 @@ func TestTableExpire(t *testing.T) {
 	assert.True(t, created, "an expired series comes back as new")
 	assert.Zero(t, s.State)
 }
+
+// Tables sharing a budget: with keys spread unevenly over them, none evicts while the total is
+// under the limit; once it is spent, a new series evicts within its own table; expiry gives the
+// budget back; an empty table still takes one series (it has nothing to evict).
+func TestSharedBudget(t *testing.T) {
+	b := NewBudget(10)
+	tabs := []*Table[int]{NewSharedTable[int](b), NewSharedTable[int](b), NewSharedTable[int](b)}
+	for k := uint64(0); k < 10; k++ {
+		tab := tabs[0]
+		if k >= 7 { // 7 series in the first table, 3 in the second: uneven shares
+			tab = tabs[1]
+		}
+		_, _, created, _, evicted := tab.Get(k, 0, int64(k))
+		require.True(t, created)
+		require.False(t, evicted, "series %d: the budget has room", k)
+	}
+	assert.Equal(t, 10, b.Held())
+	_, _, _, ev, evicted := tabs[1].Get(100, 0, 20)
+	require.True(t, evicted, "the budget is spent: the new series evicts")
+	assert.GreaterOrEqual(t, ev.Key, uint64(7), "one of its own table's")
+	assert.Equal(t, 10, b.Held())
+	_, _, created, _, evicted := tabs[2].Get(200, 0, 20)
+	assert.True(t, created && !evicted, "an empty table takes one series over the limit")
+	assert.Equal(t, 11, b.Held())
+	tabs[0].Expire(5, func(Evicted) {})
+	assert.Equal(t, 6, b.Held(), "the five series last seen before 5 gave their places back")
+	_, _, _, _, evicted = tabs[2].Get(201, 0, 30)
+	assert.False(t, evicted, "room again")
+}
