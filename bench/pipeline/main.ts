@@ -1,22 +1,28 @@
 /**
  * The pipeline benchmark (npm run bench:pipeline). In ONE run, configurations alternated per round:
  *   (a) pass-through: otelcol-mirador without the anomaly processor,
- *   (b) ours: otelcol-mirador with isolationforest (defaults),
+ *   (b) ours: otelcol-mirador with isolationforest (defaults: output_mode metrics, a companion
+ *       <metric>_anomaly_score point per scored point, input untouched),
+ *   (b') ours, attributes mode: the same with output_mode attributes (the previous default), so the
+ *       cost of the new default is a ratio within one run,
  *   (c) contrib: otelcol-peer with contrib's isolationforest (defaults),
  * each driven by telemetrygen into a counting sink collector: points/s, CPU s per million points,
  * peak RSS. Then detection of the loadgen's scripted incidents by (b) and (c) on the same input,
  * and our processor at 10k / 100k / 1M active series plus eviction past max_series.
  * Writes bench/results/pipeline.json and pipeline.md.
  * Options: --rounds 3 --window 15 --warm 5 --detect 240 (seconds of loadgen; 0 skips)
- *          --scale 10000,100000,1000000 (empty skips) --only passthrough,ours,contrib
+ *          --scale 10000,100000,1000000 (empty skips) --only passthrough,ours,ours-attributes,contrib
+ * The summary also compares ours' ratio to pass-through with the recording this run replaces
+ * (bench/results/pipeline.json as it was before the run).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePorts, repoRoot, sinkConfig, startCollector } from '../../src/harness/index.js';
 import { measureThroughput, type ThroughputSample, type Variant } from './throughput.js';
-import { summarise, toMarkdown, type BenchResult } from './report.js';
+import { previousRecording, summarise, toMarkdown, type BenchResult } from './report.js';
 import { runDetection } from './detection.js';
 import { runScale } from './scale.js';
 
@@ -25,7 +31,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '3' }, window: { type: 'string', default: '15' }, warm: { type: 'string', default: '5' },
     workers: { type: 'string', default: '4' }, 'batch-size': { type: 'string', default: '1000' },
     detect: { type: 'string', default: '240' }, scale: { type: 'string', default: '10000,100000,1000000' },
-    only: { type: 'string', default: 'passthrough,ours,contrib' }, out: { type: 'string', default: join(repoRoot(), 'bench/results') },
+    only: { type: 'string', default: 'passthrough,ours,ours-attributes,contrib' }, out: { type: 'string', default: join(repoRoot(), 'bench/results') },
   },
 });
 const int = (name: string, v: string) => {
@@ -38,7 +44,8 @@ const scaleSeries = opts.scale ? opts.scale.split(',').map((s) => int('scale', s
 
 const variants: Variant[] = [
   { name: 'passthrough', label: '(a) pass-through (otelcol-mirador, no anomaly processor)', build: 'mirador' },
-  { name: 'ours', label: '(b) ours (otelcol-mirador, isolationforest defaults)', build: 'mirador', processor: {} },
+  { name: 'ours', label: '(b) ours (otelcol-mirador, isolationforest defaults: output_mode metrics)', build: 'mirador', processor: {} },
+  { name: 'ours-attributes', label: "(b') ours, output_mode attributes (otherwise defaults)", build: 'mirador', processor: { output_mode: 'attributes' } },
   { name: 'contrib', label: "(c) contrib's isolationforest (otelcol-peer, defaults)", build: 'peer', processor: {} },
 ].filter((v) => opts.only.split(',').includes(v.name)) as Variant[];
 
@@ -67,14 +74,22 @@ try {
 const detection = detectSec > 0 ? await runDetection({ dir, durationSec: detectSec }) : undefined;
 const scale = scaleSeries.length ? await runScale({ dir, series: scaleSeries }) : undefined;
 
+// The recording this run replaces, for the change in ours' ratio to pass-through.
+const previousFile = join(opts.out, 'pipeline.json');
+const previous = existsSync(previousFile) ? previousRecording(JSON.parse(readFileSync(previousFile, 'utf8')) as BenchResult) : undefined;
+let commit: string | undefined;
+try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), encoding: 'utf8' }).trim(); } catch { /* not a git checkout */ }
+
 const result: BenchResult = {
   command: ['npm run bench:pipeline', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
   started: started.toISOString(), finished: new Date().toISOString(),
+  commit,
   machine: { cores: cpus().length, loadavgBefore: load0[0], loadavgAfter: loadavg()[0] },
   settings: { rounds, windowSec, warmSec, telemetrygen: { workers, batchSize, metricType: 'Gauge', rate: 'unthrottled' } },
   variants: variants.map(({ name, label }) => ({ name, label })),
   samples,
   summary: summarise(samples),
+  previous,
   detection, scale,
 };
 mkdirSync(opts.out, { recursive: true });

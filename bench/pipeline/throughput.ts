@@ -10,7 +10,7 @@ import {
 } from '../../src/harness/index.js';
 import { profileTop } from './profile.js';
 
-export type ConfigName = 'passthrough' | 'ours' | 'contrib';
+export type ConfigName = 'passthrough' | 'ours' | 'ours-attributes' | 'contrib';
 
 export interface Variant {
   name: ConfigName;

@@ -71,8 +71,6 @@ func BenchmarkPipeline(b *testing.B) {
 	if env := os.Getenv("BENCH_OUTPUT_MODE"); env != "" {
 		modes = strings.Split(env, ",")
 	}
-	b.Logf("series slot %d B per series (state %d B); forest %d B of kernel memory at the defaults",
-		unsafe.Sizeof(series.Slot[seriesState]{}), unsafe.Sizeof(seriesState{}), createDefaultConfig().forestBytes())
 	for _, n := range counts {
 		reqs := encodedRequests(n, benchMetricNames)
 		enc := &encodeConsumer{}
@@ -126,7 +124,9 @@ func BenchmarkPipeline(b *testing.B) {
 // BenchmarkMetricNameMemory measures the memory of one metric name (model group) with its forest
 // grown: the Go heap (which holds the kernel instances' linear memory) of a processor with the
 // same 10,000 series spread over 10 and over 110 metric names, after enough cycles for every
-// forest to grow. bench/processor/run.mjs takes the difference per forest. Run with -benchtime 1x.
+// forest to grow. bench/processor/run.mjs takes the difference per forest. It also reports the
+// computed figures: a forest's kernel memory (kernel.ForestBytes) and a series slot's size.
+// Run with -benchtime 1x.
 func BenchmarkMetricNameMemory(b *testing.B) {
 	const n = 10000
 	for _, names := range []int{10, 110} {
@@ -140,6 +140,7 @@ func BenchmarkMetricNameMemory(b *testing.B) {
 				b.ReportMetric(v.heapBytes, "heap-bytes")
 				b.ReportMetric(float64(forests), "forests")
 				b.ReportMetric(float64(cfg.forestBytes()), "forest-kernel-bytes")
+				b.ReportMetric(float64(unsafe.Sizeof(series.Slot[seriesState]{})), "slot-bytes")
 				_ = v.proc.Shutdown(context.Background())
 			}
 		})
