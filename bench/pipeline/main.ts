@@ -64,7 +64,9 @@ try {
       const s = await measureThroughput(v, { dir, sinkGrpc, round, workers, batchSize, warmSec, windowSec, profile: round === rounds });
       samples.push(s);
       console.log(`  round ${round} ${v.name.padEnd(11)} ${Math.round(s.pointsPerSec).toLocaleString('en-US').padStart(9)} points/s  ` +
-        `${s.cpuSecPerMillion.toFixed(2)} CPU-s/M points  ${s.cores.toFixed(2)} cores  peak RSS ${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB  refused ${s.refused}`);
+        `${s.cpuSecPerMillion.toFixed(2)} CPU-s/M points  ${s.cores.toFixed(2)} cores  peak RSS ${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB  refused ${s.refused}` +
+        (s.processor ? `  scored ${s.processor.scoredPerPoint.toFixed(3)}/point, unscored ${JSON.stringify(s.processor.unscoredPerPoint)}, ` +
+          `${s.processor.alarmsPerMillion.toFixed(0)} alarms and ${s.processor.refreshesPerMillion.toFixed(0)} forest refreshes per M points` : ''));
     }
   }
 } finally {

@@ -132,8 +132,10 @@ export function toMarkdown(r: BenchResult): string {
   for (const c of r.summary.configs) {
     L.push(`| ${r.variants.find((v) => v.name === c.config)?.label ?? c.config} | ${n0(c.pointsPerSec)} | ${c.cpuSecPerMillion.toFixed(2)} | ${mib(c.peakRssBytes)} | ${c.refused} |`);
   }
-  L.push('', '| round | configuration | points/s | CPU-s/M | cores busy | peak RSS |', '|---:|---|---:|---:|---:|---:|');
-  for (const s of r.samples) L.push(`| ${s.round} | ${s.config} | ${n0(s.pointsPerSec)} | ${s.cpuSecPerMillion.toFixed(2)} | ${s.cores.toFixed(2)} | ${mib(s.peakRssBytes)} |`);
+  L.push('', '| round | configuration | points/s | CPU-s/M | cores busy | peak RSS | processor: scored per point; unscored per point by reason; alarms, forest refreshes per M points |', '|---:|---|---:|---:|---:|---:|---|');
+  const proc = (p: ThroughputSample['processor']) => (p ? `${p.scoredPerPoint.toFixed(3)}; ${Object.entries(p.unscoredPerPoint).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}; ` +
+    `${n0(p.alarmsPerMillion)}, ${n0(p.refreshesPerMillion)}` : '');
+  for (const s of r.samples) L.push(`| ${s.round} | ${s.config} | ${n0(s.pointsPerSec)} | ${s.cpuSecPerMillion.toFixed(2)} | ${s.cores.toFixed(2)} | ${mib(s.peakRssBytes)} | ${proc(s.processor)} |`);
   const pr = r.summary.perRound, prm = r.summary.perRoundMedian;
   if (pr?.length) {
     L.push('', 'Ratios within each round (the configurations ran back to back), points per CPU-second / points per second:', '');

@@ -34,6 +34,14 @@ export interface ThroughputSample {
   peakRssBytes: number;
   /** Ours only: seconds spent in the kernel's forest_update (model refresh), per million points. */
   modelRefreshSecPerMillion?: number;
+  /** Ours only, from the processor's telemetry over the window: what became of the points. */
+  processor?: {
+    scoredPerPoint: number;
+    /** Points passed through unscored, per point, by reason (warmup, duplicate, out_of_order, ...). */
+    unscoredPerPoint: Record<string, number>;
+    alarmsPerMillion: number;
+    refreshesPerMillion: number;
+  };
   profile?: string;
 }
 
@@ -57,6 +65,24 @@ export function variantConfig(v: Variant, grpc: number, sinkGrpc: number): Colle
     processors: v.processor ? { isolationforest: v.processor } : undefined,
     exporters: { otlp: otlpTo(sinkGrpc, { compression: 'none', sending_queue: { enabled: false } }) },
     pipelines: { metrics: { receivers: ['otlp'], processors: v.processor ? ['isolationforest'] : [], exporters: ['otlp'] } },
+  };
+}
+
+/** The processor's counters over a window, per point sent. */
+function processorFigures(t0: Exposition, t1: Exposition, sent: number): ThroughputSample['processor'] {
+  const pre = 'otelcol_processor_isolationforest_';
+  if (!t1.has(`${pre}points_scored_total`)) return undefined;
+  const d = (name: string, where?: Record<string, string>) => t1.sum(name, where) - t0.sum(name, where);
+  const unscored: Record<string, number> = {};
+  for (const [reason, n] of t1.sumBy(`${pre}points_unscored_total`, 'reason')) {
+    const delta = n - (t0.sumBy(`${pre}points_unscored_total`, 'reason').get(reason) ?? 0);
+    if (delta) unscored[reason] = delta / sent;
+  }
+  const count = t1.names(`${pre}model_refresh_duration`).find((n) => n.endsWith('_count'));
+  return {
+    scoredPerPoint: d(`${pre}points_scored_total`) / sent, unscoredPerPoint: unscored,
+    alarmsPerMillion: (d(`${pre}alarms_total`, { transition: 'onset' }) / sent) * 1e6,
+    refreshesPerMillion: count ? (d(count) / sent) * 1e6 : 0,
   };
 }
 
@@ -94,6 +120,7 @@ export async function measureThroughput(v: Variant, o: ThroughputOptions): Promi
       cpuSec: cpu, cpuSecPerMillion: (cpu / sent) * 1e6, cores: cpu / windowSec,
       peakRssBytes: peakRss(col.pid),
       modelRefreshSecPerMillion: r1 !== undefined ? ((r1 - (r0 ?? 0)) / sent) * 1e6 : undefined,
+      processor: processorFigures(t0, t1, sent),
       profile: profile ? await profile : undefined,
     };
   } finally {
