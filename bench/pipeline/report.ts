@@ -127,15 +127,16 @@ export function toMarkdown(r: BenchResult): string {
   L.push(`\`${r.command}\` — ${r.started} to ${r.finished}${r.commit ? ` (commit ${r.commit})` : ''}; ${r.machine.cores} cores, load average ${r.machine.loadavgBefore.toFixed(1)} before, ` +
     `${r.machine.loadavgAfter.toFixed(1)} after (the machine is shared: wall-clock figures are noisy, CPU-seconds per point much less so).`, '');
   L.push(`telemetrygen (${JSON.stringify(r.settings.telemetrygen)}) -> OTLP gRPC -> collector under test -> OTLP gRPC (no sending queue, so ` +
-    'sent = accepted by the sink) -> counting sink collector. Configurations alternated per round in the order below; medians over rounds.', '');
+    'what the receiver accepted was delivered to the sink) -> counting sink collector. Points are input points (accepted by the collector under test; ' +
+    'the metrics output mode also delivers a companion score point per scored point). Configurations alternated per round in the order below; medians over rounds.', '');
   L.push('| configuration | points/s | CPU-s per million points | peak RSS | refused |', '|---|---:|---:|---:|---:|');
   for (const c of r.summary.configs) {
     L.push(`| ${r.variants.find((v) => v.name === c.config)?.label ?? c.config} | ${n0(c.pointsPerSec)} | ${c.cpuSecPerMillion.toFixed(2)} | ${mib(c.peakRssBytes)} | ${c.refused} |`);
   }
-  L.push('', '| round | configuration | points/s | CPU-s/M | cores busy | peak RSS | processor: scored per point; unscored per point by reason; alarms, forest refreshes per M points |', '|---:|---|---:|---:|---:|---:|---|');
+  L.push('', '| round | configuration | points/s | CPU-s/M | cores busy | peak RSS | points out per point in | processor: scored per point; unscored per point by reason; alarms, forest refreshes per M points |', '|---:|---|---:|---:|---:|---:|---:|---|');
   const proc = (p: ThroughputSample['processor']) => (p ? `${p.scoredPerPoint.toFixed(3)}; ${Object.entries(p.unscoredPerPoint).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}; ` +
     `${n0(p.alarmsPerMillion)}, ${n0(p.refreshesPerMillion)}` : '');
-  for (const s of r.samples) L.push(`| ${s.round} | ${s.config} | ${n0(s.pointsPerSec)} | ${s.cpuSecPerMillion.toFixed(2)} | ${s.cores.toFixed(2)} | ${mib(s.peakRssBytes)} | ${proc(s.processor)} |`);
+  for (const s of r.samples) L.push(`| ${s.round} | ${s.config} | ${n0(s.pointsPerSec)} | ${s.cpuSecPerMillion.toFixed(2)} | ${s.cores.toFixed(2)} | ${mib(s.peakRssBytes)} | ${s.pointsOut === undefined ? '-' : (s.pointsOut / s.pointsSent).toFixed(3)} | ${proc(s.processor)} |`);
   const pr = r.summary.perRound, prm = r.summary.perRoundMedian;
   if (pr?.length) {
     L.push('', 'Ratios within each round (the configurations ran back to back), points per CPU-second / points per second:', '');

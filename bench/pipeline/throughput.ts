@@ -1,8 +1,10 @@
 /**
  * Throughput, CPU cost and peak memory of one collector configuration under telemetrygen load:
  * telemetrygen (gRPC, unthrottled) -> collector under test -> OTLP gRPC -> counting sink. The
- * exporter has no sending queue, so the pipeline is synchronous: a point counts as sent only once
- * the sink has accepted it, and back-pressure slows the senders instead of refusing data.
+ * exporter has no sending queue, so the pipeline is synchronous: a point the receiver accepted has
+ * been delivered to the sink, and back-pressure slows the senders instead of refusing data. Figures
+ * are per input point (the metrics output mode delivers a companion score point besides each
+ * scored one: pointsOut).
  */
 import { join } from 'node:path';
 import {
@@ -23,7 +25,14 @@ export interface ThroughputSample {
   config: ConfigName;
   round: number;
   windowSec: number;
+  /**
+   * Input points taken in the window: accepted by the collector's receiver (the pipeline is
+   * synchronous, so each was delivered to the sink before it was acknowledged). Every per-point
+   * figure is per input point.
+   */
   pointsSent: number;
+  /** Points the collector's exporter delivered in the window: the input plus, in the metrics output mode, one companion score point per scored point. */
+  pointsOut?: number;
   pointsPerSec: number;
   refused: number;
   sendFailed: number;
@@ -108,13 +117,15 @@ export async function measureThroughput(v: Variant, o: ThroughputOptions): Promi
     await sleep(o.windowSec * 1000);
     const t1 = await col.telemetry(), c1 = cpuSeconds(col.pid), w1 = performance.now();
     const windowSec = (w1 - w0) / 1000;
-    const sent = t1.sum('otelcol_exporter_sent_metric_points_total') - t0.sum('otelcol_exporter_sent_metric_points_total');
+    // per input point: the exporter's count would include the companion score points of the metrics output mode
+    const sent = t1.sum('otelcol_receiver_accepted_metric_points_total') - t0.sum('otelcol_receiver_accepted_metric_points_total');
+    const out = t1.sum('otelcol_exporter_sent_metric_points_total') - t0.sum('otelcol_exporter_sent_metric_points_total');
     const cpu = c1 - c0;
     const [r0, r1] = [refreshSeconds(t0), refreshSeconds(t1)];
     if (gen.child.exitCode !== null) throw new Error(`telemetrygen ended early (${gen.child.exitCode}):\n${gen.tail(20)}`);
     if (sent <= 0) throw new Error(`${v.name}: no points sent in the window:\n${col.process.tail(20)}\n${gen.tail(10)}`);
     return {
-      config: v.name, round: o.round, windowSec, pointsSent: sent, pointsPerSec: sent / windowSec,
+      config: v.name, round: o.round, windowSec, pointsSent: sent, pointsOut: out, pointsPerSec: sent / windowSec,
       refused: t1.sum('otelcol_receiver_refused_metric_points_total'),
       sendFailed: t1.sum('otelcol_exporter_send_failed_metric_points_total'),
       cpuSec: cpu, cpuSecPerMillion: (cpu / sent) * 1e6, cores: cpu / windowSec,
