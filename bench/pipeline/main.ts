@@ -8,10 +8,12 @@
  *   (c) contrib: otelcol-peer with contrib's isolationforest (defaults),
  * each driven by telemetrygen into a counting sink collector: points/s, CPU s per million points,
  * peak RSS. Then detection of the loadgen's scripted incidents by (b) and (c) on the same input,
- * and our processor at 10k / 100k / 1M active series plus eviction past max_series.
+ * the same configurations (contrib aside) on a steady input of many series (steady.ts), and our
+ * processor at 10k / 100k / 1M active series plus eviction past max_series.
  * Writes bench/results/pipeline.json and pipeline.md.
  * Options: --rounds 3 --window 15 --warm 5 --detect 240 (seconds of loadgen; 0 skips)
  *          --scale 10000,100000,1000000 (empty skips) --only passthrough,ours,ours-attributes,contrib
+ *          --steady 50000 (series of the steady-input throughput runs; 0 skips) --steady-rounds 10
  * The summary also compares ours' ratio to pass-through with the recording this run replaces
  * (bench/results/pipeline.json as it was before the run).
  */
@@ -25,13 +27,15 @@ import { measureThroughput, type ThroughputSample, type Variant } from './throug
 import { previousRecording, summarise, toMarkdown, type BenchResult } from './report.js';
 import { runDetection } from './detection.js';
 import { runScale } from './scale.js';
+import { measureSteady, type SteadySample } from './steady.js';
 
 const { values: opts } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' }, window: { type: 'string', default: '15' }, warm: { type: 'string', default: '5' },
     workers: { type: 'string', default: '4' }, 'batch-size': { type: 'string', default: '1000' },
     detect: { type: 'string', default: '240' }, scale: { type: 'string', default: '10000,100000,1000000' },
-    only: { type: 'string', default: 'passthrough,ours,ours-attributes,contrib' }, out: { type: 'string', default: join(repoRoot(), 'bench/results') },
+    only: { type: 'string', default: 'passthrough,ours,ours-attributes,contrib' },
+    steady: { type: 'string', default: '50000' }, 'steady-rounds': { type: 'string', default: '10' }, out: { type: 'string', default: join(repoRoot(), 'bench/results') },
   },
 });
 const int = (name: string, v: string) => {
@@ -41,6 +45,8 @@ const int = (name: string, v: string) => {
 const rounds = int('rounds', opts.rounds), windowSec = int('window', opts.window), warmSec = int('warm', opts.warm);
 const workers = int('workers', opts.workers), batchSize = int('batch-size', opts['batch-size']), detectSec = int('detect', opts.detect);
 const scaleSeries = opts.scale ? opts.scale.split(',').map((s) => int('scale', s)) : [];
+const steadySeries = int('steady', opts.steady), steadyRounds = int('steady-rounds', opts['steady-rounds']);
+const STEADY_WARM_ROUNDS = 15; // the processor's warm-up (warmup_points 10) and its forests' first growth
 
 const variants: Variant[] = [
   { name: 'passthrough', label: '(a) pass-through (otelcol-mirador, no anomaly processor)', build: 'mirador' },
@@ -58,6 +64,7 @@ console.log(`bench:pipeline: work dir ${dir}; ${rounds} rounds x [${variants.map
 const [sinkGrpc] = await freePorts(1);
 const sink = await startCollector({ name: 'sink', dir, config: sinkConfig({ grpc: sinkGrpc }) });
 const samples: ThroughputSample[] = [];
+const steadySamples: SteadySample[] = [];
 try {
   for (let round = 1; round <= rounds; round++) {
     for (const v of variants) {
@@ -67,6 +74,16 @@ try {
         `${s.cpuSecPerMillion.toFixed(2)} CPU-s/M points  ${s.cores.toFixed(2)} cores  peak RSS ${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB  refused ${s.refused}` +
         (s.processor ? `  scored ${s.processor.scoredPerPoint.toFixed(3)}/point, unscored ${JSON.stringify(s.processor.unscoredPerPoint)}, ` +
           `${s.processor.alarmsPerMillion.toFixed(0)} alarms and ${s.processor.refreshesPerMillion.toFixed(0)} forest refreshes per M points` : ''));
+    }
+  }
+  // the same configurations (contrib aside: hours at its speed) on a steady input of many series
+  const steadyVariants = variants.filter((v) => v.name !== 'contrib');
+  for (let round = 1; steadySeries > 0 && round <= rounds; round++) {
+    for (const v of steadyVariants) {
+      const s = await measureSteady(v, { dir, sinkGrpc, round, series: steadySeries, warmRounds: STEADY_WARM_ROUNDS, rounds: steadyRounds });
+      steadySamples.push(s);
+      console.log(`  steady round ${round} ${v.name.padEnd(15)} ${Math.round(s.pointsPerSec).toLocaleString('en-US').padStart(9)} points/s  ` +
+        `${s.cpuSecPerMillion.toFixed(2)} CPU-s/M points  out/in ${(s.pointsOut / s.pointsIn).toFixed(3)}${s.scoredPerPoint === undefined ? '' : `  scored ${s.scoredPerPoint.toFixed(3)}/point`}`);
     }
   }
 } finally {
@@ -92,6 +109,7 @@ const result: BenchResult = {
   samples,
   summary: summarise(samples),
   previous,
+  steady: steadySamples.length ? { series: steadySeries, warmRounds: STEADY_WARM_ROUNDS, rounds: steadyRounds, samples: steadySamples, summary: summarise(steadySamples) } : undefined,
   detection, scale,
 };
 mkdirSync(opts.out, { recursive: true });

@@ -2,6 +2,7 @@
 import type { DetectionResult } from './detection.js';
 import type { ScaleResult } from './scale.js';
 import type { ConfigName, ThroughputSample } from './throughput.js';
+import type { SteadySample } from './steady.js';
 
 export interface ConfigSummary {
   config: ConfigName;
@@ -57,6 +58,8 @@ export interface BenchResult {
   samples: ThroughputSample[];
   summary: Summary;
   previous?: PreviousRecording;
+  /** Throughput on a steady input of many series (steady.ts): the same configurations, contrib aside. */
+  steady?: { series: number; warmRounds: number; rounds: number; samples: SteadySample[]; summary: Summary };
   detection?: DetectionResult;
   scale?: ScaleResult;
 }
@@ -90,14 +93,16 @@ export function previousRecording(prev: BenchResult): PreviousRecording {
   };
 }
 
-export function summarise(samples: ThroughputSample[]): Summary {
+type Sample = Pick<ThroughputSample, 'config' | 'round' | 'pointsPerSec' | 'cpuSecPerMillion'> & Partial<Pick<ThroughputSample, 'peakRssBytes' | 'refused'>>;
+
+export function summarise(samples: Sample[]): Summary {
   const configs: ConfigSummary[] = [];
   for (const name of CONFIGS) {
     const s = samples.filter((x) => x.config === name);
     if (!s.length) continue;
     configs.push({
       config: name, rounds: s.length, pointsPerSec: median(s.map((x) => x.pointsPerSec)), cpuSecPerMillion: median(s.map((x) => x.cpuSecPerMillion)),
-      peakRssBytes: Math.max(...s.map((x) => x.peakRssBytes)), refused: Math.max(...s.map((x) => x.refused)),
+      peakRssBytes: Math.max(...s.map((x) => x.peakRssBytes ?? 0)), refused: Math.max(...s.map((x) => x.refused ?? 0)),
     });
   }
   const ratios = ratiosOf(Object.fromEntries(configs.map((c) => [c.config, c])));
@@ -145,6 +150,20 @@ export function toMarkdown(r: BenchResult): string {
     for (const x of pr) L.push(`| ${x.round} | ${two(x.oursVsPassthroughCpu, x.oursVsPassthroughThroughput)} | ${two(x.oursAttributesVsPassthroughCpu, x.oursAttributesVsPassthroughThroughput)} | ${two(x.oursVsOursAttributesCpu, x.oursVsOursAttributesThroughput)} |`);
     L.push(`| median | ${two(prm.oursVsPassthroughCpu, prm.oursVsPassthroughThroughput)} | ${two(prm.oursAttributesVsPassthroughCpu, prm.oursAttributesVsPassthroughThroughput)} | ${two(prm.oursVsOursAttributesCpu, prm.oursVsOursAttributesThroughput)} |`);
   }
+  const st = r.steady;
+  if (st) {
+    L.push('', `## Steady input (${n0(st.series)} series over 10 metric names, a steady level with a small periodic wobble; OTLP/HTTP protobuf, 1000 points per request; ` +
+      `${st.warmRounds} warm-up rounds, then ${st.rounds} timed rounds of one point per series; contrib not run)`, '');
+    L.push('| configuration | points/s | CPU-s per million points |', '|---|---:|---:|');
+    for (const c of st.summary.configs) L.push(`| ${r.variants.find((v) => v.name === c.config)?.label ?? c.config} | ${n0(c.pointsPerSec)} | ${c.cpuSecPerMillion.toFixed(2)} |`);
+    L.push('', '| round | configuration | points/s | CPU-s/M | points out per point in | scored per point |', '|---:|---|---:|---:|---:|---:|');
+    for (const s of st.samples) L.push(`| ${s.round} | ${s.config} | ${n0(s.pointsPerSec)} | ${s.cpuSecPerMillion.toFixed(2)} | ${(s.pointsOut / s.pointsIn).toFixed(3)} | ${s.scoredPerPoint?.toFixed(3) ?? '-'} |`);
+    const two = (cpu?: number, wall?: number) => `${pct(cpu)} / ${pct(wall)}`;
+    L.push('', '| round | ours / pass-through | attributes mode / pass-through | ours (metrics) / attributes mode |', '|---:|---:|---:|---:|');
+    for (const x of st.summary.perRound) L.push(`| ${x.round} | ${two(x.oursVsPassthroughCpu, x.oursVsPassthroughThroughput)} | ${two(x.oursAttributesVsPassthroughCpu, x.oursAttributesVsPassthroughThroughput)} | ${two(x.oursVsOursAttributesCpu, x.oursVsOursAttributesThroughput)} |`);
+    const m = st.summary.perRoundMedian;
+    L.push(`| median | ${two(m.oursVsPassthroughCpu, m.oursVsPassthroughThroughput)} | ${two(m.oursAttributesVsPassthroughCpu, m.oursAttributesVsPassthroughThroughput)} | ${two(m.oursVsOursAttributesCpu, m.oursVsOursAttributesThroughput)} |`);
+  }
   L.push('', '## Targets', '');
   L.push('| target | measured | |', '|---|---:|---|');
   if (ratios.oursVsPassthroughThroughput !== undefined) {
@@ -159,6 +178,11 @@ export function toMarkdown(r: BenchResult): string {
     const cell = (c?: number, now?: number, was?: number) => (c === undefined ? '-' : `${pct(was)} → ${pct(now)} (${c >= 0 ? '+' : ''}${(c * 100).toFixed(1)}%)`);
     L.push(`| ours' ratio to pass-through drops ≤ 10% against the previous recording (${prev.started.slice(0, 10)}${prev.commit ? `, ${prev.commit}` : ''}), points/s | ${cell(wall, ratios.oursVsPassthroughThroughput, prev.oursVsPassthroughThroughput)} | ${wall === undefined ? '-' : mark(wall >= -0.1)} |`);
     L.push(`| the same, points per CPU-second | ${cell(cpu, ratios.oursVsPassthroughCpu, prev.oursVsPassthroughCpu)} | ${cpu === undefined ? '-' : mark(cpu >= -0.1)} |`);
+  }
+  if (st?.summary.ratios.oursVsPassthroughCpu !== undefined) {
+    const sr = st.summary.ratios;
+    L.push(`| steady input: ours ≥ 80% of pass-through (points/s) | ${pct(sr.oursVsPassthroughThroughput)} | ${mark(sr.oursVsPassthroughThroughput! >= 0.8)} |`);
+    L.push(`| steady input: ours ≥ 80% of pass-through (points per CPU-second) | ${pct(sr.oursVsPassthroughCpu)} | ${mark(sr.oursVsPassthroughCpu! >= 0.8)} |`);
   }
   if (ratios.oursVsContribThroughput !== undefined) {
     L.push(`| ours ≥ 2x contrib (points/s) | ${times(ratios.oursVsContribThroughput)} | ${mark(ratios.oursVsContribThroughput >= 2)} |`);
