@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  freePorts, otlpReceiver, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
+  countStoredPoints, freePorts, otlpReceiver, startCollector, startVictoriaMetrics, waitForStoredPoints, type RunningCollector, type RunningVictoriaMetrics,
 } from '../../src/harness/index.js';
-import { PROCESSOR, persistentExporter } from './configs.js';
+import { PROCESSOR, companionSelector, persistentExporter } from './configs.js';
 import { sleep, steadySender } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-outage-'));
@@ -48,9 +48,10 @@ describe('backend outage', () => {
     const endMs = Date.now() + 1_000;
 
     const stored = await waitForStoredPoints(vm.url, '{__name__="outage_gauge"}', sent, { startMs: startMs - 1_000, endMs });
+    const scores = await countStoredPoints(vm.url, companionSelector('outage_gauge'), startMs - 1_000, endMs);
     const t = await col.telemetry();
     console.log(`backend outage: sent ${sent} points (${duringOutage} while VictoriaMetrics was down ${OUTAGE_MS / 1000} s, queue held ${queued} batches), ` +
-      `stored ${stored.distinct} distinct (${stored.raw} samples, ${stored.scored} scored); sender retries ${sender.retries()}; ` +
+      `stored ${stored.distinct} distinct (${stored.raw} samples, ${scores.distinct} scored (companion score points)); sender retries ${sender.retries()}; ` +
       `exporter send_failed ${t.sum('otelcol_exporter_send_failed_metric_points_total')}, enqueue_failed ${t.sum('otelcol_exporter_enqueue_failed_metric_points_total')}`);
     expect(duringOutage, 'the collector kept accepting while the backend was down').toBeGreaterThan(0);
     expect(queued, 'batches waited in the persistent queue during the outage').toBeGreaterThan(0);

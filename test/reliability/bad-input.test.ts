@@ -10,6 +10,7 @@ import {
   attr, encodeGauges, freePorts, otlpReceiver, postMetrics, startCollector, startJsonSink, waitFor, type GaugePoint, type JsonSink, type RunningCollector, type SinkPoint,
 } from '../../src/harness/index.js';
 import { PROCESSOR } from './configs.js';
+import { scoreOf } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mirador-bad-input-'));
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
@@ -27,7 +28,7 @@ const t0 = BigInt(Date.now() - 3_600_000) * 1_000_000n; // one step per second f
  * past the warm-up be scored.
  */
 async function ordinaryTrafficStillFlows(label: string, steps = 12) {
-  const before = sink.byMetric('ordinary').length;
+  const before = sink.byMetric('ordinary').length, scoredBefore = sink.byMetric('ordinary_anomaly_score').length;
   for (let i = 0; i < steps; i++, step++) {
     const t = t0 + BigInt(step) * 1_000_000_000n;
     const r = await postMetrics(endpoint, gauge('ordinary', Array.from({ length: 8 }, (_, s) => ({ attributes: { series: `s${s}` }, timeUnixNano: t, value: 10 + s + (step % 3) / 10 }))));
@@ -35,8 +36,10 @@ async function ordinaryTrafficStillFlows(label: string, steps = 12) {
   }
   const want = before + 8 * steps;
   const got = await waitFor(`${8 * steps} ordinary points after ${label}`, async () => sink.byMetric('ordinary').length >= want && sink.byMetric('ordinary').slice(before), 20_000);
-  const scored = got.filter((p) => attr(p, 'anomaly_score') !== undefined).length;
+  // the scores travel with the points (companion points of the same request)
+  const scored = sink.byMetric('ordinary_anomaly_score').length - scoredBefore;
   expect(got.length).toBe(8 * steps);
+  for (const p of got) expect(attr(p, 'anomaly_score'), 'the input leaves untouched').toBeUndefined();
   if (label !== 'baseline') expect(scored, 'ordinary points are scored').toBe(8 * steps);
   expect((await fetch(col.telemetryUrl)).status, 'collector still running').toBe(200);
   console.log(`  ordinary traffic after ${label}: ${got.length}/${8 * steps} delivered, ${scored} scored`);
@@ -87,19 +90,19 @@ describe('bad input into otelcol-mirador', () => {
       const r = await postMetrics(endpoint, gauge('ordinary', [{ attributes: { series: 'nonfinite' }, timeUnixNano: t0 + BigInt(step++) * 1_000_000_000n, value }]));
       expect(r.status, r.text).toBe(200);
     };
-    const isOurs = (p: SinkPoint) => attr(p, 'series')?.stringValue === 'nonfinite';
+    const isOurs = (p: SinkPoint) => p.metric === 'ordinary' && attr(p, 'series')?.stringValue === 'nonfinite';
     for (let i = 0; i < 14; i++) await send(5 + (i % 2));
     for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) await send(v);
     for (let i = 0; i < 3; i++) await send(5 + (i % 2));
     const got = await waitFor('20 points of the nonfinite series', async () => sink.points.filter(isOurs).length >= 20 && sink.points.filter(isOurs), 20_000);
     const odd = got.filter((p) => typeof p.asDouble === 'string' || !Number.isFinite(p.asDouble as number));
     const tail = got.slice(-3);
-    console.log(`NaN/Inf: ${got.length} points delivered; non-finite: ${odd.map((p) => `${p.asDouble} score=${attr(p, 'anomaly_score')?.stringValue ?? '-'}`).join(', ')}; ` +
-      `the 3 after them: ${tail.map((p) => `${p.asDouble} score=${attr(p, 'anomaly_score')?.stringValue ?? '-'}`).join(', ')}`);
+    console.log(`NaN/Inf: ${got.length} points delivered; non-finite: ${odd.map((p) => `${p.asDouble} score=${scoreOf(sink, p) ?? '-'}`).join(', ')}; ` +
+      `the 3 after them: ${tail.map((p) => `${p.asDouble} score=${scoreOf(sink, p) ?? '-'}`).join(', ')}`);
     expect(got.length).toBe(20);
     expect(odd.length).toBe(3);
-    for (const p of odd) expect(attr(p, 'anomaly_score'), 'a non-finite value is not scored').toBeUndefined();
-    for (const p of tail) expect(attr(p, 'anomaly_score'), 'the series is still scored after them').toBeDefined();
+    for (const p of odd) expect(scoreOf(sink, p), 'a non-finite value is not scored').toBeUndefined();
+    for (const p of tail) expect(scoreOf(sink, p), 'the series is still scored after them').toBeDefined();
     await ordinaryTrafficStillFlows('nonfinite');
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  attr, encodeGauges, freePorts, otlpReceiver, postMetrics, repoRoot, startCollector, startJsonSink, waitFor, type JsonSink, type RunningCollector,
+  encodeGauges, freePorts, otlpReceiver, postMetrics, repoRoot, startCollector, startJsonSink, waitFor, type JsonSink, type RunningCollector,
 } from '../../src/harness/index.js';
 import { PROCESSOR } from './configs.js';
 
@@ -59,9 +59,10 @@ describe('kernel trap', () => {
       const r = await postMetrics(`http://127.0.0.1:${http}`, encodeGauges([{ resource: { 'service.name': 'trap' }, metrics: [{ name: 'trap_gauge', points }] }]));
       expect(r.status, r.text).toBe(200);
     }
-    const got = await waitFor(`${SERIES * STEPS} points at the sink`, async () => sink!.points.length >= SERIES * STEPS && sink!.points, 20_000);
+    const got = await waitFor(`${SERIES * STEPS} points at the sink`, async () => sink!.byMetric('trap_gauge').length >= SERIES * STEPS && sink!.byMetric('trap_gauge'), 20_000);
     const t = await col.telemetry();
-    const scored = got.filter((p) => attr(p, 'anomaly_score') !== undefined).length;
+    // a scored point has its companion score point (the default output mode)
+    const scored = sink.byMetric('trap_gauge_anomaly_score').length;
     const kernelErrors = t.sum('otelcol_processor_isolationforest_kernel_errors_total');
     const unscored = t.sum('otelcol_processor_isolationforest_points_unscored_total', { reason: 'kernel_error' });
     console.log(`kernel trap: ${SERIES * STEPS} points sent, ${got.length} delivered, ${scored} scored; kernel errors ${kernelErrors}, ` +

@@ -2,7 +2,7 @@
  * The reliability suites' sender: a steady OTLP load that retries every request until it is
  * acknowledged, so "sent" is exact. Everything else they use comes from the harness.
  */
-import { encodeGauges, postMetrics } from '../../src/harness/index.js';
+import { attr, encodeGauges, postMetrics, type JsonSink, type SinkPoint } from '../../src/harness/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -17,17 +17,27 @@ export interface SteadySender {
 
 /**
  * Every intervalMs, one request of `series` gauge points `metric{series="s<i>"}` at a timestamp
- * unique to the step; a failed request is re-sent (same body) until it is acknowledged.
+ * unique to the step; a failed request is re-sent (same body) until it is acknowledged. With
+ * `services`, series i belongs to the resource `service.name=<services[i % services.length]>` (a
+ * gateway routing by resource then spreads them over its targets); default one resource,
+ * `reliability`.
  */
-export function steadySender(o: { endpoint: string; metric: string; series: number; intervalMs: number; t0Ms?: number }): SteadySender {
+export function steadySender(o: { endpoint: string; metric: string; series: number; intervalMs: number; t0Ms?: number; services?: string[] }): SteadySender {
   const t0 = o.t0Ms ?? Date.now();
   let stopping = false, sent = 0, retries = 0;
   const loop = (async () => {
     for (let step = 0; !stopping; step++) {
       const due = t0 + step * o.intervalMs;
       const t = BigInt(due) * 1_000_000n;
-      const points = Array.from({ length: o.series }, (_, i) => ({ attributes: { series: `s${i}` }, timeUnixNano: t, value: 50 + i + Math.sin(step / 7) }));
-      const body = encodeGauges([{ resource: { 'service.name': 'reliability' }, metrics: [{ name: o.metric, points }] }]);
+      const services = o.services ?? ['reliability'];
+      const body = encodeGauges(services.map((service, k) => ({
+        resource: { 'service.name': service },
+        metrics: [{
+          name: o.metric,
+          points: Array.from({ length: o.series }, (_, i) => i).filter((i) => i % services.length === k)
+            .map((i) => ({ attributes: { series: `s${i}` }, timeUnixNano: t, value: 50 + i + Math.sin(step / 7) })),
+        }],
+      })));
       const deadline = Date.now() + 120_000;
       for (;;) {
         const status = await postMetrics(o.endpoint, body).then((r) => r.status, () => 0);
@@ -44,3 +54,14 @@ export function steadySender(o: { endpoint: string; metric: string; series: numb
 }
 
 export { sleep };
+
+/**
+ * The anomaly score the processor gave point p, from its companion point (the default output
+ * mode): the point of `<metric>_anomaly_score` with p's timestamp and attributes (plus is_anomaly);
+ * undefined when p was not scored.
+ */
+export function scoreOf(sink: JsonSink, p: SinkPoint): number | undefined {
+  const c = sink.byMetric(`${p.metric}_anomaly_score`).find((q) => q.timeUnixNano === p.timeUnixNano &&
+    p.attributes.every((a) => JSON.stringify(attr(q, a.key)) === JSON.stringify(a.value)));
+  return c === undefined ? undefined : Number(c.asDouble);
+}
