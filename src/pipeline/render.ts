@@ -114,8 +114,12 @@ export function forIsolationforestProcess(base: Record<string, any>, ports: Coll
   const prom = c.service?.telemetry?.metrics?.readers?.[0]?.pull?.exporter?.prometheus;
   need(prom, 'service.telemetry.metrics.readers[0].pull.exporter.prometheus');
   prom.port = ports.metrics;
-  for (const [k, v] of Object.entries<Record<string, unknown>>(c.extensions)) {
-    if (k.startsWith('file_storage')) v.directory = queueDir;
+  // each process its own queue: the directory and, when compaction is configured, its scratch
+  // directory (left as rendered, two processes would compact in the same place)
+  for (const [k, v] of Object.entries<Record<string, any>>(c.extensions)) {
+    if (!k.startsWith('file_storage')) continue;
+    v.directory = queueDir;
+    if (v.compaction?.directory !== undefined) v.compaction.directory = queueDir;
   }
   return c;
 }
