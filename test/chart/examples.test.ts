@@ -118,7 +118,14 @@ function checkValues(r: Rendered, values: Record<string, any>): string[] {
         else if (k === 'replicaCount') expect(deployment(r, comp)!.spec.replicas, at).toBe(cv);
         else if (k === 'resources') expect(contains(container(r, comp).resources, cv), at).toBe(true);
         else if (k === 'config') checkConfig(r, comp, cv, checked);
-        else if (k === 'processor') expect(contains(r.c.isolationforest.processors.isolationforest, cv), at).toBe(true);
+        else if (k === 'processor') {
+          expect(contains(r.c.isolationforest.processors.isolationforest, cv), at).toBe(true);
+          // events off: nothing of the anomaly events path is rendered
+          if (cv.events?.enabled === false) expect(r.c.isolationforest.receivers.anomaly_events, at).toBeUndefined();
+        } else if (k === 'anomalyEvents') {
+          expect(pipelinesWith(r.c.isolationforest, 'exporters', 'otlp_grpc/events'), at).toEqual(['logs/anomalies']);
+          expect(contains(r.c.isolationforest.exporters['otlp_grpc/events'], cv), at).toBe(true);
+        }
         else if (k === 'image') expect(container(r, comp).image, at).toContain(cv.tag ?? cv.repository);
         else if (k === 'networkPolicy') {
           const np = named(r.objs, 'NetworkPolicy', `mirador-${comp}`);
@@ -198,7 +205,8 @@ async function renderExample(e: Example): Promise<Rendered> {
     const keys = k.split('.');
     let o = values;
     for (const p of keys.slice(0, -1)) o = (o[p] ??= {});
-    o[keys.at(-1)!] = /^\d+$/.test(v) ? Number(v) : v;
+    // as helm --set reads them: integers and booleans
+    o[keys.at(-1)!] = /^\d+$/.test(v) ? Number(v) : v === 'true' || v === 'false' ? v === 'true' : v;
   }
   return { objs, c: configs(objs), values };
 }

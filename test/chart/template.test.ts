@@ -280,6 +280,93 @@ describe('options', () => {
   });
 });
 
+describe('anomaly events (issue 16)', () => {
+  const logsWriters = (c: Partial<Record<Component, any>>) =>
+    Object.entries(c).filter(([, cfg]) => Object.keys(cfg.exporters ?? {}).some((id) => id.split('/')[0] === 'cassandra_logs')).map(([name]) => name);
+
+  it('isolationforest emits its processor\'s events into a logs pipeline that sends them to the gateway, which stores them: one logs writer', () => {
+    const c = configs(defaults);
+    const ifc = c.isolationforest;
+    // the receiver names the processor that runs in the metrics pipeline of the same collector
+    expect(ifc.receivers.anomaly_events).toEqual({ processor: 'isolationforest' });
+    expect(ifc.service.pipelines.metrics.processors).toContain(ifc.receivers.anomaly_events.processor);
+    expect(ifc.service.pipelines['logs/anomalies']).toEqual({ receivers: ['anomaly_events'], processors: ['memory_limiter', 'batch'], exporters: ['otlp_grpc/events'] });
+    const gatewayGrpc = named(defaults, 'Service', 'mirador-gateway')!.spec.ports.find((p: any) => p.name === 'otlp-grpc').port;
+    expect(ifc.exporters['otlp_grpc/events']).toMatchObject({
+      endpoint: `mirador-gateway.${NAMESPACE}.svc:${gatewayGrpc}`, tls: { insecure: true },
+      sending_queue: { enabled: true }, retry_on_failure: { enabled: true, initial_interval: '1s' },
+    });
+    // the gateway's OTLP receiver takes them into its logs pipeline, which writes Cassandra
+    expect(c.gateway.receivers.otlp.protocols.grpc.endpoint).toMatch(new RegExp(`:${gatewayGrpc}$`));
+    expect(c.gateway.service.pipelines.logs).toEqual({ receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['cassandra_logs'] });
+    expect(logsWriters(c)).toEqual(['gateway']);
+  });
+
+  it('spanmetrics attaches exemplars (trace ids) to the RED metrics', () => {
+    expect(configs(defaults).spanmetrics.connectors.spanmetrics.exemplars).toEqual({ enabled: true });
+  });
+
+  it('follows the gateway\'s port, and anomalyEvents.endpoint / tls send them elsewhere', async () => {
+    const moved = configs(await render({ set: { 'gateway.ports.otlpGrpc': 5317 } }));
+    expect(moved.isolationforest.exporters['otlp_grpc/events'].endpoint).toBe(`mirador-gateway.${NAMESPACE}.svc:5317`);
+    const elsewhere = configs(await render({ setJson: { 'isolationforest.anomalyEvents': { endpoint: 'events-sink.ops:4317', tls: { insecure: false, ca_file: '/ca.crt' } } } }));
+    expect(elsewhere.isolationforest.exporters['otlp_grpc/events']).toMatchObject({ endpoint: 'events-sink.ops:4317', tls: { insecure: false, ca_file: '/ca.crt' } });
+  });
+
+  for (const [how, opts] of [
+    ['isolationforest.processor.events.enabled=false', { setJson: { 'isolationforest.processor.events': { enabled: false } } }],
+    ['the same in config.processors.isolationforest', { setJson: { 'isolationforest.config.processors.isolationforest.events.enabled': false } }],
+  ] as const) {
+    it(`${how} turns them off: no receiver, pipeline or exporter; only isolationforest rolls`, async () => {
+      const objs = await render(opts);
+      const ifc = configs(objs).isolationforest;
+      expect(ifc.receivers.anomaly_events).toBeUndefined();
+      expect(ifc.exporters['otlp_grpc/events']).toBeUndefined();
+      expect(Object.keys(ifc.service.pipelines)).toEqual(['metrics']);
+      expect(ifc.processors.isolationforest.events).toEqual({ enabled: false });
+      expect(checksum(objs, 'isolationforest')).not.toBe(checksum(defaults, 'isolationforest'));
+      for (const c of ['gateway', 'servicegraph', 'spanmetrics'] as const) expect(checksum(objs, c)).toBe(checksum(defaults, c));
+    });
+  }
+
+  it('the processor\'s other event options pass through as given', async () => {
+    const ifc = configs(await render({ setJson: { 'isolationforest.processor.events': { max_per_series_per_hour: 2, trace_ids: 3 } } })).isolationforest;
+    expect(ifc.processors.isolationforest).toEqual({ events: { max_per_series_per_hour: 2, trace_ids: 3 } });
+    expect(ifc.service.pipelines['logs/anomalies'].receivers).toEqual(['anomaly_events']);
+  });
+
+  it('without the gateway, isolationforest writes them to the logs backend itself (still one writer, with the credentials)', async () => {
+    const objs = await render({ set: {
+      'gateway.enabled': false, 'backends.victoriaTraces.exportedBy': 'servicegraph', 'backends.cassandra.auth.existingSecret': 'cassandra-credentials',
+    } });
+    const c = configs(objs);
+    expect(c.isolationforest.service.pipelines['logs/anomalies'].exporters).toEqual(['cassandra_logs']);
+    expect(c.isolationforest.exporters['otlp_grpc/events']).toBeUndefined();
+    expect(logsWriters(c)).toEqual(['isolationforest']);
+    expect(container(objs, 'isolationforest').env.map((e: any) => e.name)).toEqual(expect.arrayContaining(['CASSANDRA_USERNAME', 'CASSANDRA_PASSWORD']));
+    // the seed's otlp/logs id names that backend then too
+    const adapter = configs(await render({ set: { 'gateway.enabled': false, 'backends.victoriaTraces.exportedBy': 'servicegraph' },
+      setJson: { 'isolationforest.config.exporters.otlp/logs': { endpoint: 'logs-adapter:4317' } } }));
+    expect(adapter.isolationforest.service.pipelines['logs/anomalies'].exporters).toEqual(['otlp/logs']);
+    // and with the events off as well, a logs backend nobody writes is refused
+    const r = await template({ set: { 'gateway.enabled': false, 'backends.victoriaTraces.exportedBy': 'servicegraph', 'isolationforest.processor.events.enabled': false },
+      setJson: { 'isolationforest.config.exporters.otlp/logs': { endpoint: 'logs-adapter:4317' } } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/isolationforest.config.exporters.otlp\/logs defines the logs backend, but logs are written by the gateway/);
+  });
+
+  it('are wired in every option group with isolationforest, and logs have one writer everywhere', async () => {
+    const { CI_VALUES } = await import('./helm.js');
+    for (const file of [...CI_VALUES, LOCAL_PROFILE]) {
+      const c = configs(await render({ files: [file] }));
+      if (!c.isolationforest) continue;
+      expect(c.isolationforest.service.pipelines['logs/anomalies']?.receivers, file).toEqual(['anomaly_events']);
+      expect(logsWriters(c).length, file).toBeLessThanOrEqual(1);
+      expect(c.spanmetrics?.connectors.spanmetrics.exemplars ?? { enabled: true }, file).toEqual({ enabled: true });
+    }
+  });
+});
+
 describe('local profile (mirador up)', () => {
   let objs: K8sObject[];
   beforeAll(async () => { objs = await render({ files: [LOCAL_PROFILE] }); });
@@ -298,6 +385,9 @@ describe('local profile (mirador up)', () => {
     expect(c.gateway.exporters['loadbalancing/isolationforest'].resolver).toEqual({ static: { hostnames: ['127.0.0.1:34317'] } });
     expect(c.isolationforest.receivers.otlp.protocols.grpc.endpoint).toBe('127.0.0.1:34317');
     expect(c.spanmetrics.service.telemetry.metrics.readers[0].pull.exporter.prometheus).toEqual({ host: '127.0.0.1', port: 28888 });
+    // anomaly events go to the local gateway's OTLP/gRPC port, which stores them in Cassandra
+    expect(c.isolationforest.exporters['otlp_grpc/events'].endpoint).toBe(c.gateway.receivers.otlp.protocols.grpc.endpoint);
+    expect(c.gateway.service.pipelines.logs.exporters).toEqual(['cassandra_logs']);
     expect(ofKind(objs, 'Role')).toEqual([]);
   });
 
