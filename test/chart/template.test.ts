@@ -77,6 +77,18 @@ describe('default release', () => {
     }
   });
 
+  it('sends each isolationforest pod one request at a time per sender (a series\' points in order), other targets with queue.num_consumers', async () => {
+    for (const objs of [defaults, await render({ set: { 'queue.num_consumers': 4 } })]) {
+      const c = configs(objs);
+      for (const x of ['gateway', 'servicegraph', 'spanmetrics'] as const) {
+        expect(c[x].exporters['loadbalancing/isolationforest'].protocol.otlp.sending_queue.num_consumers, x).toBe(1);
+      }
+      const n = objs === defaults ? 10 : 4;
+      expect(c.gateway.exporters['loadbalancing/spanmetrics'].protocol.otlp.sending_queue.num_consumers).toBe(n);
+      expect(c.isolationforest.exporters['otlp_http/victoriametrics'].sending_queue.num_consumers).toBe(n);
+    }
+  });
+
   it('queues in memory by default: nothing on file_storage, no queue volume', () => {
     const c = configs(defaults);
     for (const comp of ['gateway', 'servicegraph', 'spanmetrics', 'isolationforest'] as const) {

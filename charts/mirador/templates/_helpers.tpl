@@ -120,7 +120,11 @@ protocol:
     sending_queue:
       enabled: true
       queue_size: {{ $r.Values.queue.queue_size }}
-      num_consumers: {{ $r.Values.queue.num_consumers }}
+      {{- /* isolationforest judges each point against the series' previous one and passes a point
+           older than that unscored (out of order): one request at a time per target keeps a
+           series' points in order (measured on the local cluster with 10 consumers: 5.7% of the
+           points reached their pod out of order and went unscored) */}}
+      num_consumers: {{ ternary 1 $r.Values.queue.num_consumers (eq .target "isolationforest") }}
     {{- include "mirador.retry" . | nindent 4 }}
     tls:
       {{- if $lb.tls.enabled }}
