@@ -102,7 +102,7 @@ function checkConfig(r: Rendered, comp: Component, config: Record<string, any>, 
   for (const k of Object.keys(config)) if (!['receivers', 'processors', 'exporters', 'connectors', 'extensions', 'service'].includes(k)) checked.push(`!unhandled ${comp}.config.${k}`);
 }
 
-const deployment = (r: Rendered, comp: string) => named(r.objs, 'Deployment', `mirador-${comp}`);
+const deployment = (r: Rendered, comp: string) => named(r.objs, 'Deployment', `mirador-${comp}`) ?? named(r.objs, 'StatefulSet', `mirador-${comp}`);
 const container = (r: Rendered, comp: string) => deployment(r, comp)!.spec.template.spec.containers[0];
 
 /** Checks each value of an example; returns the paths it checked ("!unhandled ..." for the rest). */
@@ -118,7 +118,23 @@ function checkValues(r: Rendered, values: Record<string, any>): string[] {
         else if (k === 'replicaCount') expect(deployment(r, comp)!.spec.replicas, at).toBe(cv);
         else if (k === 'resources') expect(contains(container(r, comp).resources, cv), at).toBe(true);
         else if (k === 'config') checkConfig(r, comp, cv, checked);
-        else if (k === 'processor') expect(contains(r.c.isolationforest.processors.isolationforest, cv), at).toBe(true);
+        else if (k === 'processor') {
+          expect(contains(r.c.isolationforest.processors.isolationforest, cv), at).toBe(true);
+          // events off: nothing of the anomaly events path is rendered
+          if (cv.events?.enabled === false) expect(r.c.isolationforest.receivers.anomaly_events, at).toBeUndefined();
+        } else if (k === 'persistence') {
+          const sts = named(r.objs, 'StatefulSet', `mirador-${comp}`);
+          expect(Boolean(sts), at).toBe(Boolean(cv.enabled));
+          if (sts) {
+            const claim = sts.spec.volumeClaimTemplates[0].spec;
+            if (cv.size) expect(claim.resources.requests.storage, at).toBe(cv.size);
+            if (cv.storageClassName !== undefined) expect(claim.storageClassName, at).toBe(cv.storageClassName);
+            expect(r.c[comp].processors.isolationforest.storage, at).toBe('file_storage/isolationforest');
+          }
+        } else if (k === 'anomalyEvents') {
+          expect(pipelinesWith(r.c.isolationforest, 'exporters', 'otlp_grpc/events'), at).toEqual(['logs/anomalies']);
+          expect(contains(r.c.isolationforest.exporters['otlp_grpc/events'], cv), at).toBe(true);
+        }
         else if (k === 'image') expect(container(r, comp).image, at).toContain(cv.tag ?? cv.repository);
         else if (k === 'networkPolicy') {
           const np = named(r.objs, 'NetworkPolicy', `mirador-${comp}`);
@@ -198,7 +214,8 @@ async function renderExample(e: Example): Promise<Rendered> {
     const keys = k.split('.');
     let o = values;
     for (const p of keys.slice(0, -1)) o = (o[p] ??= {});
-    o[keys.at(-1)!] = /^\d+$/.test(v) ? Number(v) : v;
+    // as helm --set reads them: integers and booleans
+    o[keys.at(-1)!] = /^\d+$/.test(v) ? Number(v) : v === 'true' || v === 'false' ? v === 'true' : v;
   }
   return { objs, c: configs(objs), values };
 }

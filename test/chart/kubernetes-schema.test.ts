@@ -97,7 +97,7 @@ describe('rendered objects match the Kubernetes OpenAPI schemas', () => {
     const kinds = new Set<string>();
     for (const [, files] of cases) for (const o of await renderCase(files)) kinds.add(`${o.apiVersion} ${o.kind}`);
     expect([...kinds].sort()).toEqual([
-      'apps/v1 Deployment', 'autoscaling/v2 HorizontalPodAutoscaler', 'monitoring.coreos.com/v1 ServiceMonitor',
+      'apps/v1 Deployment', 'apps/v1 StatefulSet', 'autoscaling/v2 HorizontalPodAutoscaler', 'monitoring.coreos.com/v1 ServiceMonitor',
       'networking.k8s.io/v1 NetworkPolicy', 'policy/v1 PodDisruptionBudget', 'rbac.authorization.k8s.io/v1 Role',
       'rbac.authorization.k8s.io/v1 RoleBinding', 'v1 ConfigMap', 'v1 Pod', 'v1 Service', 'v1 ServiceAccount',
     ]);

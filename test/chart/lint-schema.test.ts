@@ -65,6 +65,8 @@ const rejected: Array<[string, RenderOptions, RegExp]> = [
   ['TLS without a Secret', { set: { 'loadBalancing.tls.enabled': true } }, /loadBalancing.tls.enabled=true needs loadBalancing.tls.secretName/],
   ['NetworkTopologyStrategy without datacenters', { set: { 'backends.cassandra.replication.class': 'NetworkTopologyStrategy' } },
     /backends.cassandra.replication.datacenters must map each datacenter/],
+  ['an anomaly events endpoint without port', { set: { 'isolationforest.anomalyEvents.endpoint': 'gateway' } }, /at '\/isolationforest\/anomalyEvents\/endpoint': 'gateway' does not match pattern/],
+  ['a typo in anomalyEvents', { set: { 'isolationforest.anomalyEvents.enabled': false } }, /at '\/isolationforest\/anomalyEvents': additional properties 'enabled' not allowed/],
   ['a memory limit that is no quantity', { set: { 'gateway.resources.limits.memory': 'lots' } }, /at '\/gateway\/resources\/limits\/memory': 'lots' does not match pattern/],
 ];
 

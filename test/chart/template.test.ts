@@ -77,6 +77,18 @@ describe('default release', () => {
     }
   });
 
+  it('sends each isolationforest pod one request at a time per sender (a series\' points in order), other targets with queue.num_consumers', async () => {
+    for (const objs of [defaults, await render({ set: { 'queue.num_consumers': 4 } })]) {
+      const c = configs(objs);
+      for (const x of ['gateway', 'servicegraph', 'spanmetrics'] as const) {
+        expect(c[x].exporters['loadbalancing/isolationforest'].protocol.otlp.sending_queue.num_consumers, x).toBe(1);
+      }
+      const n = objs === defaults ? 10 : 4;
+      expect(c.gateway.exporters['loadbalancing/spanmetrics'].protocol.otlp.sending_queue.num_consumers).toBe(n);
+      expect(c.isolationforest.exporters['otlp_http/victoriametrics'].sending_queue.num_consumers).toBe(n);
+    }
+  });
+
   it('queues in memory by default: nothing on file_storage, no queue volume', () => {
     const c = configs(defaults);
     for (const comp of ['gateway', 'servicegraph', 'spanmetrics', 'isolationforest'] as const) {
@@ -280,6 +292,204 @@ describe('options', () => {
   });
 });
 
+describe('anomaly events (issue 16)', () => {
+  const logsWriters = (c: Partial<Record<Component, any>>) =>
+    Object.entries(c).filter(([, cfg]) => Object.keys(cfg.exporters ?? {}).some((id) => id.split('/')[0] === 'cassandra_logs')).map(([name]) => name);
+
+  it('isolationforest emits its processor\'s events into a logs pipeline that sends them to the gateway, which stores them: one logs writer', () => {
+    const c = configs(defaults);
+    const ifc = c.isolationforest;
+    // the receiver names the processor that runs in the metrics pipeline of the same collector
+    expect(ifc.receivers.anomaly_events).toEqual({ processor: 'isolationforest' });
+    expect(ifc.service.pipelines.metrics.processors).toContain(ifc.receivers.anomaly_events.processor);
+    expect(ifc.service.pipelines['logs/anomalies']).toEqual({ receivers: ['anomaly_events'], processors: ['memory_limiter', 'batch'], exporters: ['otlp_grpc/events'] });
+    const gatewayGrpc = named(defaults, 'Service', 'mirador-gateway')!.spec.ports.find((p: any) => p.name === 'otlp-grpc').port;
+    expect(ifc.exporters['otlp_grpc/events']).toMatchObject({
+      endpoint: `mirador-gateway.${NAMESPACE}.svc:${gatewayGrpc}`, tls: { insecure: true },
+      sending_queue: { enabled: true }, retry_on_failure: { enabled: true, initial_interval: '1s' },
+    });
+    // the gateway's OTLP receiver takes them into its logs pipeline, which writes Cassandra
+    expect(c.gateway.receivers.otlp.protocols.grpc.endpoint).toMatch(new RegExp(`:${gatewayGrpc}$`));
+    expect(c.gateway.service.pipelines.logs).toEqual({ receivers: ['otlp'], processors: ['memory_limiter', 'batch'], exporters: ['cassandra_logs'] });
+    expect(logsWriters(c)).toEqual(['gateway']);
+  });
+
+  it('spanmetrics attaches exemplars (trace ids) to the RED metrics', () => {
+    expect(configs(defaults).spanmetrics.connectors.spanmetrics.exemplars).toEqual({ enabled: true });
+  });
+
+  it('follows the gateway\'s port, and anomalyEvents.endpoint / tls send them elsewhere', async () => {
+    const moved = configs(await render({ set: { 'gateway.ports.otlpGrpc': 5317 } }));
+    expect(moved.isolationforest.exporters['otlp_grpc/events'].endpoint).toBe(`mirador-gateway.${NAMESPACE}.svc:5317`);
+    const elsewhere = configs(await render({ setJson: { 'isolationforest.anomalyEvents': { endpoint: 'events-sink.ops:4317', tls: { insecure: false, ca_file: '/ca.crt' } } } }));
+    expect(elsewhere.isolationforest.exporters['otlp_grpc/events']).toMatchObject({ endpoint: 'events-sink.ops:4317', tls: { insecure: false, ca_file: '/ca.crt' } });
+  });
+
+  for (const [how, opts] of [
+    ['isolationforest.processor.events.enabled=false', { setJson: { 'isolationforest.processor.events': { enabled: false } } }],
+    ['the same in config.processors.isolationforest', { setJson: { 'isolationforest.config.processors.isolationforest.events.enabled': false } }],
+  ] as const) {
+    it(`${how} turns them off: no receiver, pipeline or exporter; only isolationforest rolls`, async () => {
+      const objs = await render(opts);
+      const ifc = configs(objs).isolationforest;
+      expect(ifc.receivers.anomaly_events).toBeUndefined();
+      expect(ifc.exporters['otlp_grpc/events']).toBeUndefined();
+      expect(Object.keys(ifc.service.pipelines)).toEqual(['metrics']);
+      expect(ifc.processors.isolationforest.events).toEqual({ enabled: false });
+      expect(checksum(objs, 'isolationforest')).not.toBe(checksum(defaults, 'isolationforest'));
+      for (const c of ['gateway', 'servicegraph', 'spanmetrics'] as const) expect(checksum(objs, c)).toBe(checksum(defaults, c));
+    });
+  }
+
+  it('the processor\'s other event options pass through as given', async () => {
+    const ifc = configs(await render({ setJson: { 'isolationforest.processor.events': { max_per_series_per_hour: 2, trace_ids: 3 } } })).isolationforest;
+    expect(ifc.processors.isolationforest).toEqual({ events: { max_per_series_per_hour: 2, trace_ids: 3 } });
+    expect(ifc.service.pipelines['logs/anomalies'].receivers).toEqual(['anomaly_events']);
+  });
+
+  it('without the gateway, isolationforest writes them to the logs backend itself (still one writer, with the credentials)', async () => {
+    const objs = await render({ set: {
+      'gateway.enabled': false, 'backends.victoriaTraces.exportedBy': 'servicegraph', 'backends.cassandra.auth.existingSecret': 'cassandra-credentials',
+    } });
+    const c = configs(objs);
+    expect(c.isolationforest.service.pipelines['logs/anomalies'].exporters).toEqual(['cassandra_logs']);
+    expect(c.isolationforest.exporters['otlp_grpc/events']).toBeUndefined();
+    expect(logsWriters(c)).toEqual(['isolationforest']);
+    expect(container(objs, 'isolationforest').env.map((e: any) => e.name)).toEqual(expect.arrayContaining(['CASSANDRA_USERNAME', 'CASSANDRA_PASSWORD']));
+    // the seed's otlp/logs id names that backend then too
+    const adapter = configs(await render({ set: { 'gateway.enabled': false, 'backends.victoriaTraces.exportedBy': 'servicegraph' },
+      setJson: { 'isolationforest.config.exporters.otlp/logs': { endpoint: 'logs-adapter:4317' } } }));
+    expect(adapter.isolationforest.service.pipelines['logs/anomalies'].exporters).toEqual(['otlp/logs']);
+    // and with the events off as well, a logs backend nobody writes is refused
+    const r = await template({ set: { 'gateway.enabled': false, 'backends.victoriaTraces.exportedBy': 'servicegraph', 'isolationforest.processor.events.enabled': false },
+      setJson: { 'isolationforest.config.exporters.otlp/logs': { endpoint: 'logs-adapter:4317' } } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/isolationforest.config.exporters.otlp\/logs defines the logs backend, but logs are written by the gateway/);
+  });
+
+  it('are wired in every option group with isolationforest, and logs have one writer everywhere', async () => {
+    const { CI_VALUES } = await import('./helm.js');
+    for (const file of [...CI_VALUES, LOCAL_PROFILE]) {
+      const c = configs(await render({ files: [file] }));
+      if (!c.isolationforest) continue;
+      expect(c.isolationforest.service.pipelines['logs/anomalies']?.receivers, file).toEqual(['anomaly_events']);
+      expect(logsWriters(c).length, file).toBeLessThanOrEqual(1);
+      expect(c.spanmetrics?.connectors.spanmetrics.exemplars ?? { enabled: true }, file).toEqual({ enabled: true });
+    }
+  });
+});
+
+describe('isolationforest.persistence (issue 17)', () => {
+  const on = { 'isolationforest.persistence.enabled': true };
+  const workloadOf = (objs: K8sObject[], c: Component) => objs.find((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && o.metadata.name === `mirador-${c}`)!;
+  const workload = (objs: K8sObject[]) => objs.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && o.metadata.name === 'mirador-isolationforest');
+
+  it('is off by default: a Deployment, no claims, no state storage', () => {
+    expect(workload(defaults).map((o) => o.kind)).toEqual(['Deployment']);
+    expect(named(defaults, 'Service', 'mirador-isolationforest-headless')).toBeUndefined();
+    const c = configs(defaults).isolationforest;
+    expect(Object.keys(c.extensions)).toEqual(['health_check']);
+    expect(c.processors.isolationforest).toEqual({});
+  });
+
+  it('on: a StatefulSet with a claim per pod mounted where file_storage keeps the processor\'s state', async () => {
+    const objs = await render({ set: on });
+    const [sts] = workload(objs);
+    expect(workload(objs).map((o) => o.kind)).toEqual(['StatefulSet']);
+    expect(sts.spec).toMatchObject({ replicas: 3, serviceName: 'mirador-isolationforest-headless', podManagementPolicy: 'Parallel', updateStrategy: { type: 'RollingUpdate' } });
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toBeUndefined();
+    expect(sts.spec.volumeClaimTemplates).toEqual([{
+      metadata: { name: 'state', labels: sts.spec.selector.matchLabels },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    }]);
+    const pod = sts.spec.template;
+    expect(pod.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+    expect(pod.spec.containers[0].volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/mirador/state' });
+    expect(pod.spec.volumes.map((v: any) => v.name)).not.toContain('state'); // the claim template provides it
+    const c = configs(objs).isolationforest;
+    expect(c.extensions['file_storage/isolationforest']).toEqual({
+      directory: '/var/lib/mirador/state', create_directory: true, fsync: true, compaction: { on_start: true, directory: '/var/lib/mirador/state' },
+    });
+    expect(c.service.extensions).toEqual(['health_check', 'file_storage/isolationforest']);
+    // only the storage: snapshot_interval and the rest stay the processor's defaults
+    expect(c.processors.isolationforest).toEqual({ storage: 'file_storage/isolationforest' });
+    // the PDB and the other objects select the same pods
+    expect(named(objs, 'PodDisruptionBudget', 'mirador-isolationforest')!.spec.selector.matchLabels).toEqual(sts.spec.selector.matchLabels);
+  });
+
+  it('on: the load balancers name the pods by their stable DNS names through a headless Service', async () => {
+    const objs = await render({ set: on });
+    const headless = named(objs, 'Service', 'mirador-isolationforest-headless')!;
+    const sts = workload(objs)[0];
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, selector: sts.spec.selector.matchLabels });
+    expect(headless.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['otlp-grpc', 4317], ['otlp-http', 4318]]);
+    // the ClusterIP Service stays (own metrics, ServiceMonitor)
+    expect(named(objs, 'Service', 'mirador-isolationforest')!.spec.type).toBe('ClusterIP');
+    const c = configs(objs);
+    for (const x of ['gateway', 'servicegraph', 'spanmetrics'] as const) {
+      expect(c[x].exporters['loadbalancing/isolationforest'].resolver, x).toEqual({
+        k8s: { service: `mirador-isolationforest-headless.${NAMESPACE}`, return_hostnames: true, ports: [4317] },
+      });
+    }
+    // other targets keep their ClusterIP Services and pod IPs
+    expect(c.gateway.exporters['loadbalancing/spanmetrics'].resolver).toEqual({ k8s: { service: `mirador-spanmetrics.${NAMESPACE}`, ports: [4317] } });
+    // every sender re-routes, so the switch rolls the senders as well as isolationforest
+    const sum = (o: K8sObject[], x: Component) => workloadOf(o, x).spec.template.metadata.annotations['checksum/config'];
+    for (const x of COMPONENTS) expect(sum(objs, x), x).not.toBe(sum(defaults, x));
+  });
+
+  it('takes the claim\'s class, size, access modes, retention and directory from values, and HPA targets the StatefulSet', async () => {
+    const objs = await render({
+      set: { ...on, 'isolationforest.persistence.size': '5Gi', 'isolationforest.persistence.directory': '/data/state', 'isolationforest.autoscaling.enabled': true },
+      setJson: { 'isolationforest.persistence.persistentVolumeClaimRetentionPolicy': { whenScaled: 'Delete' }, 'isolationforest.persistence.accessModes': ['ReadWriteOncePod'] },
+      setString: { 'isolationforest.persistence.storageClassName': 'fast-ssd' },
+    });
+    const sts = workload(objs)[0];
+    expect(sts.spec.replicas).toBeUndefined();
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenScaled: 'Delete' });
+    expect(sts.spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ['ReadWriteOncePod'], storageClassName: 'fast-ssd', resources: { requests: { storage: '5Gi' } } });
+    expect(sts.spec.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'state', mountPath: '/data/state' });
+    expect(configs(objs).isolationforest.extensions['file_storage/isolationforest'].directory).toBe('/data/state');
+    expect(named(objs, 'HorizontalPodAutoscaler', 'mirador-isolationforest')!.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'mirador-isolationforest' });
+    // "" is no class at all (pre-created PersistentVolumes), not the cluster default
+    const none = await render({ set: on, setString: { 'isolationforest.persistence.storageClassName': '' } });
+    expect(workload(none)[0].spec.volumeClaimTemplates[0].spec.storageClassName).toBe('');
+  });
+
+  it('with the static resolver, the listed targets are used as given', async () => {
+    const c = configs(await render({ set: { ...on, 'loadBalancing.resolver': 'static' },
+      setJson: { 'loadBalancing.static': { servicegraph: ['sg:4317'], spanmetrics: ['sm:4317'], isolationforest: ['if-0.if:4317', 'if-1.if:4317'] } } }));
+    expect(c.gateway.exporters['loadbalancing/isolationforest'].resolver).toEqual({ static: { hostnames: ['if-0.if:4317', 'if-1.if:4317'] } });
+  });
+
+  const refused: Array<[string, Parameters<typeof template>[0], RegExp]> = [
+    ['another storage for the processor', { set: { ...on, 'isolationforest.processor.storage': 'file_storage/mine' } },
+      /isolationforest.persistence.enabled=true keeps the model state on file_storage\/isolationforest \(the pod's volume\), but the processor's storage=file_storage\/mine/],
+    ['a storage that names no extension', { set: { 'isolationforest.processor.storage': 'file_storage/mine' } },
+      /isolationforest.config.processors.isolationforest.storage=file_storage\/mine \(isolationforest.processor.storage\) names no extension of isolationforest: define isolationforest.config.extensions.file_storage\/mine/],
+    ['the state extension removed', { set: on, setJson: { 'isolationforest.config.extensions.file_storage/isolationforest': null } },
+      /isolationforest.persistence.enabled=true needs the extension file_storage\/isolationforest/],
+    ['the queue and the state in one directory', { set: { ...on, 'isolationforest.persistentQueue.enabled': true, 'isolationforest.persistentQueue.directory': '/var/lib/mirador/state/' } },
+      /isolationforest.persistentQueue.directory and isolationforest.persistence.directory are both/],
+    ['a size that is no quantity', { set: { ...on, 'isolationforest.persistence.size': 'big' } }, /at '\/isolationforest\/persistence\/size': 'big' does not match pattern/],
+    ['a relative directory', { set: { ...on, 'isolationforest.persistence.directory': 'state' } }, /at '\/isolationforest\/persistence\/directory': 'state' does not match pattern/],
+    ['an unknown access mode', { set: on, setJson: { 'isolationforest.persistence.accessModes': ['ReadWriteSometimes'] } }, /at '\/isolationforest\/persistence\/accessModes\/0': value must be one of/],
+    ['persistence on another component', { set: { 'spanmetrics.persistence.enabled': true } }, /at '\/spanmetrics': additional properties 'persistence' not allowed/],
+  ];
+  for (const [what, opts, message] of refused) {
+    it(`refuses ${what}, naming the key`, async () => {
+      const r = await template(opts);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+  it('a storage extension of the user\'s own, without the chart\'s volume, is taken', async () => {
+    const c = configs(await render({ setJson: { 'isolationforest.processor.storage': 'file_storage/mine', 'isolationforest.config.extensions.file_storage/mine': { directory: '/data' } } })).isolationforest;
+    expect(c.processors.isolationforest.storage).toBe('file_storage/mine');
+    expect(c.service.extensions).toContain('file_storage/mine');
+  });
+});
+
 describe('local profile (mirador up)', () => {
   let objs: K8sObject[];
   beforeAll(async () => { objs = await render({ files: [LOCAL_PROFILE] }); });
@@ -298,6 +508,9 @@ describe('local profile (mirador up)', () => {
     expect(c.gateway.exporters['loadbalancing/isolationforest'].resolver).toEqual({ static: { hostnames: ['127.0.0.1:34317'] } });
     expect(c.isolationforest.receivers.otlp.protocols.grpc.endpoint).toBe('127.0.0.1:34317');
     expect(c.spanmetrics.service.telemetry.metrics.readers[0].pull.exporter.prometheus).toEqual({ host: '127.0.0.1', port: 28888 });
+    // anomaly events go to the local gateway's OTLP/gRPC port, which stores them in Cassandra
+    expect(c.isolationforest.exporters['otlp_grpc/events'].endpoint).toBe(c.gateway.receivers.otlp.protocols.grpc.endpoint);
+    expect(c.gateway.service.pipelines.logs.exporters).toEqual(['cassandra_logs']);
     expect(ofKind(objs, 'Role')).toEqual([]);
   });
 
@@ -350,6 +563,19 @@ describe('NOTES.txt', () => {
     const text = await notes({}, { 'servicegraph.config.exporters.otlp/metrics': { endpoint: 'victoriametrics:4317' }, 'gateway.config.exporters.otlp/logs': { endpoint: 'logs-adapter:4317' } });
     expect(text).toContain('metrics -> victoriametrics:4317 (otlp/metrics of servicegraph.config)');
     expect(text).toContain('logs    -> logs-adapter:4317 (otlp/logs of gateway.config)');
+  });
+
+  it('says where anomaly events go, or that they are off', async () => {
+    expect(await notes()).toContain('anomaly events (event name mirador.anomaly) -> mirador-gateway (stored with the logs)');
+    expect(await notes({ 'isolationforest.processor.events.enabled': false })).toContain('anomaly events: off (isolationforest.processor.events.enabled=false)');
+    expect(await notes({ 'isolationforest.anomalyEvents.endpoint': 'events:4317' })).toContain('anomaly events (event name mirador.anomaly) -> events:4317');
+  });
+
+  it('shows the model state claims with persistence, and how to delete them', async () => {
+    const text = await notes({ 'isolationforest.persistence.enabled': true });
+    expect(text).toContain('StatefulSet: model state on a 1Gi claim per pod (state-mirador-isolationforest-<n>), restored at start');
+    expect(text).toContain('kubectl -n miradorstack delete pvc -l app.kubernetes.io/instance=mirador,app.kubernetes.io/component=isolationforest');
+    expect(await notes()).not.toContain('StatefulSet:');
   });
 
   it('shows disabled components and autoscaled ones', async () => {

@@ -379,6 +379,27 @@ batch: replace
 {{- fail (printf "%s.persistentQueue.enabled=true, but no exporter of %s has a queue it could keep on disk: %s sends only through load-balancing exporters, whose queues are in memory per target; turn it off" $name $name $name) -}}
 {{- end -}}
 {{- end -}}
+{{- if dig "persistence" "enabled" false $v -}}
+{{- $st := dig "isolationforest" "storage" "" ($cfg.processors | default dict) -}}
+{{- if and (hasKey $cfg.processors "isolationforest") (ne $st "file_storage/isolationforest") -}}
+{{- fail (printf "%s.persistence.enabled=true keeps the model state on file_storage/isolationforest (the pod's volume), but the processor's storage=%s: remove isolationforest.processor.storage (or the one in %s.processors.isolationforest), or turn persistence off" $name $st $at) -}}
+{{- end -}}
+{{- if not (has "file_storage/isolationforest" $cfg.service.extensions) -}}
+{{- fail (printf "%s.persistence.enabled=true needs the extension file_storage/isolationforest, which %s.extensions removes: keep it, or turn persistence off" $name $at) -}}
+{{- end -}}
+{{- if and $v.persistentQueue.enabled (eq (clean $v.persistentQueue.directory) (clean $v.persistence.directory)) -}}
+{{- fail (printf "%s.persistentQueue.directory and %s.persistence.directory are both %s: two volumes cannot be mounted at one path; choose another directory for one of them" $name $name $v.persistence.directory) -}}
+{{- end -}}
+{{- end -}}
+{{- /* an isolationforest processor's storage is an extension of this collector (looked up at start) */}}
+{{- range $id := keys $cfg.processors | sortAlpha -}}
+{{- $pc := index $cfg.processors $id -}}
+{{- if and (eq (first (splitList "/" $id)) "isolationforest") (kindIs "map" $pc) (hasKey ($pc | default dict) "storage") -}}
+{{- if not (has $pc.storage $cfg.service.extensions) -}}
+{{- fail (printf "%s.processors.%s.storage=%s%s names no extension of %s: define %s.extensions.%s (e.g. a file_storage on a volume), or set isolationforest.persistence.enabled=true for the chart's volume per pod" $at $id $pc.storage (ternary " (isolationforest.processor.storage)" "" (eq $id "isolationforest")) $name $at $pc.storage) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- include "mirador.checkLimits" (dict "root" $r "name" $name "cfg" $cfg) -}}
 {{- range $k := list "processors" "connectors" "extensions" -}}
 {{- if not (index $cfg $k) -}}{{- $_ := unset $cfg $k -}}{{- end -}}

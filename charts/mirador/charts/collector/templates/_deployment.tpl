@@ -3,9 +3,12 @@
 {{- if gt (len $v.persistentQueue.volume) 1 -}}
 {{- fail (printf "%s.persistentQueue.volume must hold one volume source, found %d" .component (len $v.persistentQueue.volume)) -}}
 {{- end }}
+{{- $state := include "collector.persistent" . }}
 ---
 apiVersion: apps/v1
-kind: Deployment
+{{- /* With persistence, a StatefulSet: each pod keeps its name (so its place on the load balancers'
+     hash ring, see the umbrella README) and its own volume across restarts and rollouts. */}}
+kind: {{ ternary "StatefulSet" "Deployment" (eq $state "true") }}
 metadata:
   name: {{ include "collector.fullname" . }}
   namespace: {{ .Release.Namespace }}
@@ -19,11 +22,24 @@ spec:
   selector:
     matchLabels:
       {{- include "collector.selectorLabels" . | nindent 6 }}
+  {{- if $state }}
+  serviceName: {{ include "collector.headlessName" . }}
+  {{- /* scaling creates and removes pods at once; a rollout still replaces one pod at a time,
+       highest ordinal first, each after the previous one is Ready */}}
+  podManagementPolicy: Parallel
+  updateStrategy:
+    type: RollingUpdate
+  {{- with $v.persistence.persistentVolumeClaimRetentionPolicy }}
+  persistentVolumeClaimRetentionPolicy:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- else }}
   strategy:
     type: RollingUpdate
     rollingUpdate:
       maxSurge: 1
       maxUnavailable: 0
+  {{- end }}
   template:
     metadata:
       labels:
@@ -115,6 +131,10 @@ spec:
             - name: queue
               mountPath: {{ $v.persistentQueue.directory }}
             {{- end }}
+            {{- if $state }}
+            - name: state
+              mountPath: {{ $v.persistence.directory }}
+            {{- end }}
             {{- if .tlsSecret }}
             - name: tls
               mountPath: {{ .tlsMountPath }}
@@ -161,4 +181,21 @@ spec:
         - {{- toYaml (merge (deepCopy .) (dict "labelSelector" $selector)) | nindent 10 }}
         {{- end }}
       {{- end }}
+  {{- if $state }}
+  {{- $p := $v.persistence }}
+  volumeClaimTemplates:
+    - metadata:
+        name: state
+        labels:
+          {{- include "collector.selectorLabels" . | nindent 10 }}
+      spec:
+        accessModes:
+          {{- toYaml $p.accessModes | nindent 10 }}
+        {{- if not (kindIs "invalid" $p.storageClassName) }}
+        storageClassName: {{ $p.storageClassName | quote }}
+        {{- end }}
+        resources:
+          requests:
+            storage: {{ $p.size }}
+  {{- end }}
 {{- end -}}

@@ -18,6 +18,18 @@ are removed), which a subchart cannot see:
 {{- printf "%s-%s" .Release.Name .component | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* "true" when the component keeps state on a volume per pod (isolationforest's persistence):
+     it then runs as a StatefulSet behind a headless Service of its own. */}}
+{{- define "collector.persistent" -}}
+{{- if and (kindIs "map" .Values.persistence) .Values.persistence.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* The StatefulSet's governing (headless) Service: it gives each pod a stable DNS name,
+     <pod>.<this>.<namespace>, which the load-balancing exporters use as the pod's identity. */}}
+{{- define "collector.headlessName" -}}
+{{- printf "%s-%s" .Release.Name .component | trunc 54 | trimSuffix "-" -}}-headless
+{{- end -}}
+
 {{- define "collector.selectorLabels" -}}
 app.kubernetes.io/name: mirador
 app.kubernetes.io/instance: {{ .Release.Name }}

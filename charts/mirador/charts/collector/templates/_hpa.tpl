@@ -11,7 +11,7 @@ metadata:
 spec:
   scaleTargetRef:
     apiVersion: apps/v1
-    kind: Deployment
+    kind: {{ ternary "StatefulSet" "Deployment" (eq (include "collector.persistent" .) "true") }}
     name: {{ include "collector.fullname" . }}
   minReplicas: {{ $as.minReplicas }}
   maxReplicas: {{ $as.maxReplicas }}
