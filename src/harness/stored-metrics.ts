@@ -59,9 +59,13 @@ export interface StoredPoints {
    * after a retry and scored again may carry another score, so it is one point stored twice.
    */
   distinct: number;
-  /** Samples with anomaly_score and is_anomaly. */
+  /**
+   * Samples with anomaly_score and is_anomaly labels: the processor's attributes output mode. In
+   * the default metrics mode the input keeps its labels and the scores are the companion series
+   * `<metric>_anomaly_score`: count those with their own selector.
+   */
   scored: number;
-  /** Samples with is_anomaly="true". */
+  /** Samples with is_anomaly="true" (a companion score point's label in the metrics mode). */
   anomalous: number;
 }
 

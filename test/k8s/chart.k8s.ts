@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  cassandraRowCount, freePorts, jaegerStoredSpans, scrape, startCassandra, waitFor, waitForStoredPoints, type RunningCassandra, type StoredPoints,
+  cassandraRowCount, countStoredPoints, freePorts, jaegerStoredSpans, scrape, startCassandra, waitFor, waitForStoredPoints, type RunningCassandra, type StoredPoints,
 } from '../../src/harness/index.js';
 import { clusterIp, clusterScript, HELM, KUBECTL, kubectl, kubectlJson, must, ROOT, run } from '../../src/harness/kube.js';
 import { buildImages, chartArgs, deployBackends, ensureCluster, NAMESPACE as NS, removeAll } from '../../src/harness/local-k8s.js';
@@ -161,16 +161,19 @@ describe('helm install of charts/mirador on the local cluster (npm run cluster)'
     expect({ spans: traces.spans, distinct: traces.uniqueSpans }).toEqual({ spans: 400, distinct: 400 });
     const points = await expectStoredPoints('mirador_k8s_points', sentPoints);
     expect(points.raw).toBe(sentPoints);
-    // Points pass unscored while a series and its model warm up; the others carry
-    // anomaly_score and is_anomaly.
-    expect(points.scored).toBeGreaterThan(0);
+    // The input is stored untouched (the default output_mode, metrics); each point scored after
+    // its series' warm-up adds one point to the companion gauge <metric>_anomaly_score.
+    expect(points.scored, 'input points carrying score labels (attributes mode only)').toBe(0);
+    const scores = await countStoredPoints(vm, '{__name__="mirador_k8s_points_anomaly_score"}');
+    expect(scores.raw).toBeGreaterThan(0);
+    expect(scores.raw).toBeLessThanOrEqual(sentPoints);
     const rows = await waitFor(`${sentLogs} log rows in Cassandra`, async () => {
       const n = await cassandraRowCount(cassandraDb!.host, cassandraDb!.cqlPort, 'mirador', 'logs', { column: 'body', where: (b) => String(b).startsWith('k8s-logs ') });
       return n >= sentLogs ? n : undefined;
     }, 120_000, 2000);
     expect(rows).toBe(sentLogs);
     times['traces+metrics+logs stored'] = secs(Date.now() - t0);
-    console.log(`stored: ${traces.spans} spans, ${points.raw} points (${points.scored} scored, ${points.anomalous} anomalous), ${rows} log rows`);
+    console.log(`stored: ${traces.spans} spans, ${points.raw} points (${scores.raw} scored, ${scores.anomalous} anomalous), ${rows} log rows`);
   });
 
   it('helm test passes', async () => {
