@@ -160,7 +160,11 @@ describe('the original chart\'s exporter ids replace the backend of their role',
       'isolationforest.config.service.pipelines.metrics.exporters': ['otlphttp/victoriametrics'],
     } })).c;
     expect(seed.isolationforest.service.pipelines.metrics.exporters).toEqual(['otlphttp/victoriametrics']);
-    expect(seed.isolationforest.exporters).toEqual({ 'otlphttp/victoriametrics': expect.objectContaining({ metrics_endpoint: 'http://vm-3:8428/opentelemetry/v1/metrics', sending_queue: expect.anything() }) });
+    // one metrics backend exporter (the alias replaced the chart's), beside the anomaly events' one
+    expect(seed.isolationforest.exporters).toEqual({
+      'otlphttp/victoriametrics': expect.objectContaining({ metrics_endpoint: 'http://vm-3:8428/opentelemetry/v1/metrics', sending_queue: expect.anything() }),
+      'otlp_grpc/events': expect.anything(),
+    });
   });
 });
 
