@@ -34,7 +34,7 @@ import (
 const (
 	stateKey     = "isolationforest-state"
 	stateMagic   = "MIFP"
-	stateVersion = 1
+	stateVersion = 2 // 2: Signal.MediumVar
 )
 
 // stateFile is the snapshot's body.

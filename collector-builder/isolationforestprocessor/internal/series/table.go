@@ -74,7 +74,6 @@ func NewSharedTable[S any](b *Budget) *Table[S] {
 // Len is the number of series held.
 func (t *Table[S]) Len() int { return t.idx.n }
 
-
 func (t *Table[S]) keyOf(slot uint32) uint64 { return t.slots[slot].Key }
 
 // Find returns the slot of a known series, or -1.
