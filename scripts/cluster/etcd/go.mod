@@ -1,4 +1,4 @@
-// Wrapper module: builds pinned etcd and etcdctl from the Go module proxy (see DESIGN §10).
+// Wrapper module: builds pinned etcd and etcdctl from the Go module proxy (scripts/cluster/build.sh explains the cache).
 module github.com/mirador-signals/mirador/scripts/cluster/etcd
 
 go 1.24

@@ -1,4 +1,4 @@
-// Wrapper module: builds pinned Kubernetes binaries from the Go module proxy (see DESIGN §10).
+// Wrapper module: builds pinned Kubernetes binaries from the Go module proxy (scripts/cluster/build.sh explains the cache).
 module github.com/mirador-signals/mirador/scripts/cluster/k8s
 
 go 1.24.0
