@@ -95,7 +95,7 @@ export function register(program: Command): void {
       const cycle = o.cycle ?? o.duration;
       if (cycle !== undefined && cycle < MIN_USEFUL_CYCLE_SEC) {
         log(`note: a ${cycle} s incident cycle leaves the models about ${Math.round(cycle * 0.35)} s of baseline before the first incident; ` +
-          `series are scored only after ~20 points of warm-up and 64 vectors per model, so early incidents may go unflagged (use ${MIN_USEFUL_CYCLE_SEC} s or more)`);
+          `a series is scored after 10 points of warm-up and weighs new highs and lows fully only from 200 points on (a young series finds them in plain noise), so early incidents may go unflagged (use ${MIN_USEFUL_CYCLE_SEC} s or more)`);
       }
       const p = await startPipeline({
         ports, runDir: o.runDir, rate: o.rate, seed: o.seed, durationSec: o.duration, cycleSec: o.cycle, intervalMs: o.interval,
