@@ -115,3 +115,31 @@ func TestCollectSkipsStalenessMarkersAndCompanions(t *testing.T) {
 	assert.Len(t, got, 1)
 	assert.Len(t, refs, 1)
 }
+
+// A cumulative histogram's interval without observations keeps the mean observed before it; at
+// the series' first point that is the mean of all observed so far (a sparse series, such as one
+// route's error spans, first seen with one 10 ms error). Before any observation there is no
+// mean, and such intervals pass unscored. (With 0 taken for the mean, the sparse series learnt a
+// constant 0 and its next error alarmed as a change from it.)
+func TestEmptyIntervalsKeepTheObservedMean(t *testing.T) {
+	var h History
+	_, _, _, v := h.Next(point(KindCumHist, 10e9, 1, 10, 1))
+	assert.Equal(t, Baseline, v)
+	a, b, _, v := h.Next(point(KindCumHist, 20e9, 1, 10, 1))
+	assert.Equal(t, Usable, v)
+	assert.Equal(t, []float64{10, 0}, []float64{a, b}, "no error in the interval: the observed mean, a count rate of 0")
+	a, _, _, v = h.Next(point(KindCumHist, 30e9, 1, 22, 2))
+	assert.Equal(t, Usable, v)
+	assert.Equal(t, 12.0, a, "the next error's own duration")
+	a, _, _, _ = h.Next(point(KindCumHist, 40e9, 1, 22, 2))
+	assert.Equal(t, 12.0, a, "kept until the next observation")
+
+	var none History
+	_, _, _, v = none.Next(point(KindCumHist, 10e9, 1, 0, 0))
+	assert.Equal(t, Baseline, v)
+	_, _, _, v = none.Next(point(KindCumHist, 20e9, 1, 0, 0))
+	assert.Equal(t, Empty, v, "nothing observed yet: no mean to score")
+	a, _, _, v = none.Next(point(KindCumHist, 30e9, 1, 8, 1))
+	assert.Equal(t, Usable, v)
+	assert.Equal(t, 8.0, a)
+}

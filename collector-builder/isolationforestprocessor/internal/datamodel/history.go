@@ -21,7 +21,7 @@ const (
 	Duplicate                 // the same timestamp as the previous point
 	OutOfOrder                // older than the previous point
 	NonFinite                 // NaN or ±Inf in its numbers
-	Empty                     // a delta histogram interval without observations
+	Empty                     // an interval without observations and no mean to keep (delta histograms; a cumulative one before its first observation)
 	Restart                   // the metric's kind or temporality changed: the series starts over
 )
 
@@ -76,7 +76,15 @@ func (h *History) Next(p *Point) (a, b float64, hasB bool, v Verdict) {
 	reset := prev.Start != 0 && p.Start != 0 && p.Start != prev.Start ||
 		p.X < prev.X && p.Kind == KindCumSum || p.Y < prev.Y
 	if prev.Time == 0 || reset {
-		h.Mean = 0
+		// An interval in which nothing is observed keeps the mean of the last one that observed
+		// something; until the first such interval, that is the mean of all observed so far. With
+		// nothing observed yet there is no mean (NaN): such intervals pass unscored. (Taking 0
+		// instead taught a sparse series, such as the error spans of one route, that its mean was
+		// a constant 0, and its first later error then alarmed as a change from that constant.)
+		h.Mean = math.NaN()
+		if p.HasSum && p.Y > 0 {
+			h.Mean = p.X / p.Y
+		}
 		return 0, 0, false, Baseline
 	}
 	dt := float64(p.Time-prev.Time) / 1e9
@@ -89,6 +97,9 @@ func (h *History) Next(p *Point) (a, b float64, hasB bool, v Verdict) {
 	case dy > 0 && p.HasSum:
 		a = (p.X - prev.X) / dy // mean of the observations in this interval
 	case p.HasSum:
+		if math.IsNaN(prev.Mean) {
+			return 0, 0, false, Empty // nothing observed since the series began: no mean yet
+		}
 		a = prev.Mean // nothing observed in the interval: the mean did not move
 	default:
 		return rate, 0, false, Usable
