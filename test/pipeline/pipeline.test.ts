@@ -15,9 +15,11 @@ import type { EpisodeListing, LinkedEpisode } from '../../src/anomalies/index.js
 import { EFFECT } from '../../src/loadgen/scenario.js';
 import { CHARGE } from '../../src/loadgen/shop.js';
 
-// One 120 s incident cycle (the latency spike at +42..+54 s), then 30 s of quiet: the spike's
-// episode resolves after 50 calm points, 75-80 s after its onset (at +120..+125 s in three runs).
-const CYCLE_SEC = 120;
+// One 150 s incident cycle (the latency spike at +53..+68 s), then 30 s of quiet: the spike's
+// episode resolves after 50 calm points, 83-84 s after its onset in the runs of 2026-11-30
+// (about +136 s here). A 120 s cycle left it 22 s of margin, and one run ended with the episode
+// still open.
+const CYCLE_SEC = 150;
 const DURATION_SEC = Number(process.env.MIRADOR_PIPELINE_TEST_SEC ?? CYCLE_SEC + 30);
 
 let p: Pipeline;
