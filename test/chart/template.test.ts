@@ -427,10 +427,16 @@ describe('isolationforest.persistence (issue 17)', () => {
     expect(named(objs, 'Service', 'mirador-isolationforest')!.spec.type).toBe('ClusterIP');
     const c = configs(objs);
     for (const x of ['gateway', 'servicegraph', 'spanmetrics'] as const) {
+      // listed (a fixed replicaCount): a restarting pod's requests wait in its queue
       expect(c[x].exporters['loadbalancing/isolationforest'].resolver, x).toEqual({
-        k8s: { service: `mirador-isolationforest-headless.${NAMESPACE}`, return_hostnames: true, ports: [4317] },
+        static: { hostnames: [0, 1, 2].map((i) => `mirador-isolationforest-${i}.mirador-isolationforest-headless.${NAMESPACE}:4317`) },
       });
     }
+    // with an autoscaler the size changes: the k8s resolver watches the headless Service
+    const scaled = configs(await render({ set: { ...on, 'isolationforest.autoscaling.enabled': true } }));
+    expect(scaled.gateway.exporters['loadbalancing/isolationforest'].resolver).toEqual({
+      k8s: { service: `mirador-isolationforest-headless.${NAMESPACE}`, return_hostnames: true, ports: [4317] },
+    });
     // other targets keep their ClusterIP Services and pod IPs
     expect(c.gateway.exporters['loadbalancing/spanmetrics'].resolver).toEqual({ k8s: { service: `mirador-spanmetrics.${NAMESPACE}`, ports: [4317] } });
     // every sender re-routes, so the switch rolls the senders as well as isolationforest
