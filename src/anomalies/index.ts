@@ -9,7 +9,7 @@
  */
 import { ANOMALY_EVENT_NAME, pairEpisodes, type Episode } from './events.js';
 import { episodeLinks, labelName, type EpisodeLinks, type LinkBases } from './links.js';
-import { fetchAnomalyEvents } from './store.js';
+import { fetchAnomalyEvents, type EventSource } from './store.js';
 
 export * from './events.js';
 export * from './links.js';
@@ -82,13 +82,7 @@ export interface EpisodeListing {
   episodes: LinkedEpisode[];
 }
 
-export interface ListOptions extends EpisodeFilter {
-  host: string;
-  port: number;
-  keyspace: string;
-  table: string;
-  fromMs: number;
-  toMs: number;
+export interface ListOptions extends EpisodeFilter, EventSource {
   links: LinkBases;
   /** At most this many episodes (the newest); all when absent. */
   limit?: number;

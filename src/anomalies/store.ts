@@ -19,6 +19,12 @@ export interface EventQuery {
   services?: string[];
 }
 
+/** Where and over which time range the anomaly events are read: a Cassandra node and EventQuery's table and range. */
+export interface EventSource extends Omit<EventQuery, 'services'> {
+  host: string;
+  port: number;
+}
+
 const IDENT = /^[A-Za-z0-9_]{1,48}$/;
 
 /** Thrown when the table does not exist (nothing was ever stored there). */

@@ -4,7 +4,7 @@
  * cassandra_logs, the same table as the application's logs), with links, and checked against the
  * alarm episodes VictoriaMetrics holds (points flagged is_anomaly="true").
  */
-import { ANOMALY_EVENT_NAME, formatEpisodes, labelName, pairEpisodes, readAnomalyEvents, withLinks, type AnomalyEvent, type LinkedEpisode, type LinkBases } from '../anomalies/index.js';
+import { ANOMALY_EVENT_NAME, formatEpisodes, labelName, pairEpisodes, readAnomalyEvents, withLinks, type AnomalyEvent, type EventSource, type LinkedEpisode, type LinkBases } from '../anomalies/index.js';
 import { eachValue, withCql } from '../harness/stored-logs.js';
 import type { Exposition } from '../harness/prometheus.js';
 import type { LogicalSeries } from './series.js';
@@ -90,13 +90,7 @@ export function matchFlagsToEvents(flagged: { series: LogicalSeries; t: number }
   return { matched: used.size, flaggedWithoutEvent: missing.slice(0, 5), eventsWithoutFlag: extra.slice(0, 5) };
 }
 
-export interface RunAnomaliesInput {
-  host: string;
-  port: number;
-  keyspace: string;
-  table: string;
-  fromMs: number;
-  toMs: number;
+export interface RunAnomaliesInput extends EventSource {
   /**
    * The flagged points of [fromMs, toMs] in VictoriaMetrics (detectionReport's `flagged`), read
    * again on each call: points stamped just before toMs may still be on their way there.
