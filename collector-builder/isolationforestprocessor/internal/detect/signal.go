@@ -136,7 +136,8 @@ func (s *Signal) learn(v float64, n uint32, warm bool, p *Params) {
 		lv = s.Long.Clip(v, clipSigma)
 	}
 	s.Long.Add(lv, n, longHorizon)
-	d2 := (s.Medium - s.Long.Mean) * (s.Medium - s.Long.Mean)
+	d := s.Medium - s.Long.Mean
+	d2 := d * d
 	if warm && s.MediumVar > 0 {
 		d2 = math.Min(d2, mediumVarClip*mediumVarClip*s.MediumVar)
 	}
